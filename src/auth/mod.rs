@@ -1,0 +1,91 @@
+//! The request side: axum extractors that authenticate
+//! `Authorization: Bearer <jwt>` (or the configured `AUTH_HEADER_NAME` and
+//! `AUTH_HEADER_TYPES`) and hand the handler a user.
+//!
+//! - [`AuthUser`] is simplejwt's `JWTAuthentication`: the user is read from the
+//!   database on every request, so deactivation (and, with
+//!   `CHECK_REVOKE_TOKEN`, a password change) takes effect at once.
+//! - [`TokenAuth`] is `JWTStatelessUserAuthentication`: the token alone, no
+//!   database, for services that only trust the signer.
+//!
+//! Both find the [`AuthService`] through `FromRef`, so an application's own
+//! state can hold it. A failed authentication is a 401 with simplejwt's body
+//! and `WWW-Authenticate`. There is deliberately no `Option<AuthUser>`
+//! shortcut: it would treat an invalid token like a missing one; use
+//! [`MaybeAuthUser`], which refuses invalid tokens and passes only their absence.
+
+use axum::extract::{FromRef, FromRequestParts};
+use http::request::Parts;
+
+use crate::error::{ApiError, AuthError, Rejection};
+use crate::service::{AuthService, AuthenticatedUser, TokenUser};
+
+fn reject(service: &AuthService, error: AuthError) -> Rejection {
+    Rejection { error: ApiError::Auth(error), challenge: service.challenge() }
+}
+
+fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
+    parts.headers.get(&service.settings().auth_header_name).map(|v| v.as_bytes())
+}
+
+/// An authenticated user, read from the database (`JWTAuthentication`).
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub AuthenticatedUser);
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AuthService: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let service = AuthService::from_ref(state);
+        match service.authenticate(header(&service, parts)).await {
+            Ok(user) => Ok(AuthUser(user)),
+            Err(e) => Err(reject(&service, e)),
+        }
+    }
+}
+
+/// An authenticated user when credentials were sent, `None` when none were;
+/// invalid credentials are still refused with 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthenticatedUser>);
+
+impl<S> FromRequestParts<S> for MaybeAuthUser
+where
+    AuthService: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let service = AuthService::from_ref(state);
+        match service.authenticate(header(&service, parts)).await {
+            Ok(user) => Ok(MaybeAuthUser(Some(user))),
+            Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
+            Err(e) => Err(reject(&service, e)),
+        }
+    }
+}
+
+/// A user vouched for by the token alone (`JWTStatelessUserAuthentication`).
+#[derive(Debug, Clone)]
+pub struct TokenAuth(pub TokenUser);
+
+impl<S> FromRequestParts<S> for TokenAuth
+where
+    AuthService: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let service = AuthService::from_ref(state);
+        service
+            .authenticate_stateless(header(&service, parts))
+            .map(TokenAuth)
+            .map_err(|e| reject(&service, e))
+    }
+}

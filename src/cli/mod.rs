@@ -1,0 +1,193 @@
+//! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
+//! `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
+//! apart from the resolved configuration ([`config::Config`]) the commands
+//! run on; every error ends in [`main`] with a message and an exit status.
+
+mod config;
+mod keygen;
+mod serve;
+mod users;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A failure with the exit status it maps to.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad configuration or usage: exit 2.
+    Config(String),
+    /// Anything else: exit 1.
+    Runtime(String),
+}
+
+impl From<simplejwt::settings::SettingsError> for Failure {
+    fn from(e: simplejwt::settings::SettingsError) -> Self {
+        Failure::Config(e.to_string())
+    }
+}
+
+impl From<simplejwt::store::StoreError> for Failure {
+    fn from(e: simplejwt::store::StoreError) -> Self {
+        Failure::Runtime(e.to_string())
+    }
+}
+
+pub(crate) type CliResult<T = ()> = Result<T, Failure>;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "simplejwt",
+    version,
+    about = "JWT access/refresh authentication server, wire-compatible with djangorestframework-simplejwt",
+    long_about = "JWT access/refresh authentication server, wire-compatible with \
+djangorestframework-simplejwt 5.5.1.\n\n\
+Settings come from SIMPLE_JWT_<NAME> environment variables (e.g. \
+SIMPLE_JWT_ACCESS_TOKEN_LIFETIME=5m, SIMPLE_JWT_ROTATE_REFRESH_TOKENS=true, \
+SIMPLE_JWT_SIGNING_KEY_FILE=key.pem) and from a TOML file given with --config; \
+the environment wins. The database is DATABASE_URL (default: \
+sqlite://simplejwt.sqlite3 in the working directory, or postgres://...)."
+)]
+pub(crate) struct Cli {
+    /// TOML configuration file ([simple_jwt] settings, [server] options).
+    #[arg(long, global = true, value_name = "FILE", env = "SIMPLEJWT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve {
+        /// Address to listen on [env: SIMPLEJWT_BIND] (default 127.0.0.1:8000).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Create a user (prompts for the password without echo in a terminal).
+    Createuser {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Create the account inactive (it cannot log in).
+        #[arg(long)]
+        inactive: bool,
+        /// Mark the user as staff.
+        #[arg(long)]
+        staff: bool,
+        /// Mark the user as superuser (and staff).
+        #[arg(long)]
+        superuser: bool,
+        /// E-mail address.
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+    },
+    /// Set a user's password.
+    Changepassword {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Activate or deactivate a user (takes effect at the user's next request).
+    Setactive {
+        /// Login name.
+        name: String,
+        /// true to activate, false to deactivate.
+        #[arg(value_parser = clap::builder::BoolishValueParser::new())]
+        active: bool,
+    },
+    /// Delete outstanding (and blacklisted) tokens whose expiry has passed, in small batches.
+    Flushexpiredtokens {
+        /// Rows deleted per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch: i64,
+    },
+    /// Generate a signing key: an HMAC secret, or a PEM key pair.
+    Keygen {
+        /// HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA.
+        #[arg(long, default_value = "HS256")]
+        algorithm: String,
+        /// Write <PREFIX>.key (private, mode 0600) [and <PREFIX>.pub] instead of printing.
+        #[arg(long, value_name = "PREFIX")]
+        out: Option<PathBuf>,
+    },
+    /// Validate the configuration and the database; print the effective settings (secrets masked).
+    Check,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("simplejwt: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(message)) => {
+            eprintln!("simplejwt: configuration error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("simplejwt: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> CliResult {
+    if let Command::Keygen { algorithm, out } = &cli.command {
+        return keygen::run(algorithm, out.as_deref());
+    }
+    let config = config::Config::load(cli.config.as_deref())?;
+    config::init_logging(&config);
+    match cli.command {
+        Command::Serve { bind } => serve::run(config, bind).await,
+        Command::Migrate => {
+            let store = config.store().await?;
+            store.migrate().await?;
+            eprintln!("Database {} is up to date.", config.database_label());
+            Ok(())
+        }
+        Command::Createuser { name, password_stdin, inactive, staff, superuser, email } => {
+            users::create(
+                &config,
+                users::NewUserArgs {
+                    name,
+                    password_stdin,
+                    active: !inactive,
+                    staff: staff || superuser,
+                    superuser,
+                    email: email.unwrap_or_default(),
+                },
+            )
+            .await
+        }
+        Command::Changepassword { name, password_stdin } => {
+            users::change_password(&config, &name, password_stdin).await
+        }
+        Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
+        Command::Flushexpiredtokens { batch } => {
+            if batch < 1 {
+                return Err(Failure::Config("--batch must be at least 1".into()));
+            }
+            let store = config.store().await?;
+            store.migrate().await?;
+            let deleted = store.flush_expired(simplejwt::token::now() as i64, batch).await?;
+            eprintln!("Deleted {deleted} expired token(s).");
+            Ok(())
+        }
+        Command::Check => config::check(&config).await,
+        Command::Keygen { .. } => unreachable!("handled above"),
+    }
+}

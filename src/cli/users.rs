@@ -1,0 +1,127 @@
+//! `createuser`, `changepassword`, `setactive`: account management against the
+//! same store the server uses (so a change takes effect at the next request).
+
+use std::io::{IsTerminal, Read};
+
+use simplejwt::store::{NewUser, StoreError};
+
+use super::config::Config;
+use super::{CliResult, Failure};
+
+pub(crate) struct NewUserArgs {
+    pub name: String,
+    pub password_stdin: bool,
+    pub active: bool,
+    pub staff: bool,
+    pub superuser: bool,
+    pub email: String,
+}
+
+/// Django's username rule: 1–150 of letters, digits and `@.+-_`.
+fn validate_username(name: &str) -> CliResult {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 150
+        && name.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::Config(format!(
+            "invalid username {name:?}: use 1 to 150 letters, digits and @.+-_"
+        )))
+    }
+}
+
+/// A password that can log in: logins trim surrounding whitespace (as
+/// simplejwt does), so such a password could never be used.
+pub(crate) fn validate_password(password: &str) -> CliResult {
+    if password.is_empty() {
+        return Err(Failure::Config("the password is empty".into()));
+    }
+    if password.len() > 4096 {
+        return Err(Failure::Config("the password is longer than 4096 bytes".into()));
+    }
+    if password.trim() != password {
+        return Err(Failure::Config(
+            "the password starts or ends with whitespace, which logins trim away".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> CliResult<String> {
+    if from_stdin {
+        let mut raw = String::new();
+        std::io::stdin()
+            .read_to_string(&mut raw)
+            .map_err(|e| Failure::Runtime(format!("cannot read the password from stdin: {e}")))?;
+        let password = raw.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&raw);
+        return Ok(password.to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Config(
+            "no terminal to prompt for the password: pass --password-stdin".into(),
+        ));
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|e| Failure::Runtime(format!("cannot read the password: {e}")))?;
+    let second = rpassword::prompt_password("Password (again): ")
+        .map_err(|e| Failure::Runtime(format!("cannot read the password: {e}")))?;
+    if first != second {
+        return Err(Failure::Config("the passwords do not match".into()));
+    }
+    Ok(first)
+}
+
+pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
+    validate_username(&args.name)?;
+    let password = read_password(args.password_stdin)?;
+    validate_password(&password)?;
+    let hasher = config.hasher()?;
+    let store = config.store().await?;
+    store.migrate().await?;
+    let hash = hasher.hash(&password).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+    let user = store
+        .create_user(
+            &NewUser {
+                username: args.name.clone(),
+                password_hash: hash,
+                email: args.email,
+                is_active: args.active,
+                is_staff: args.staff,
+                is_superuser: args.superuser,
+            },
+            simplejwt::token::now() as i64,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => Failure::Runtime(format!("user {:?} already exists", args.name)),
+            other => other.into(),
+        })?;
+    eprintln!("Created user {:?} (id {}).", user.username, user.id);
+    Ok(())
+}
+
+pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: bool) -> CliResult {
+    let store = config.store().await?;
+    store.migrate().await?;
+    let user = store
+        .user_by_username(name)
+        .await?
+        .ok_or_else(|| Failure::Runtime(format!("no user {name:?}")))?;
+    let password = read_password(from_stdin)?;
+    validate_password(&password)?;
+    let hash = config.hasher()?.hash(&password).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+    store.set_password(user.id, &hash).await?;
+    eprintln!("Password changed for user {name:?}.");
+    Ok(())
+}
+
+pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> CliResult {
+    let store = config.store().await?;
+    store.migrate().await?;
+    if !store.set_active(name, active).await? {
+        return Err(Failure::Runtime(format!("no user {name:?}")));
+    }
+    eprintln!("User {name:?} is now {}.", if active { "active" } else { "inactive" });
+    Ok(())
+}

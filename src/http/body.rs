@@ -1,0 +1,232 @@
+//! Request bodies read the way Django REST framework reads them, so every
+//! client of the reference gets the same answers: JSON, form-encoded and
+//! multipart bodies; an empty body (or none) counts as no fields; each field
+//! is a DRF `CharField` (trimmed, not blank, not null, strings or numbers).
+//! Errors come back as DRF's field errors, all fields at once, in field order.
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::request::Parts;
+use http::header;
+use serde_json::Value;
+
+use super::pyjson;
+use crate::error::ApiError;
+
+const REQUIRED: &str = "This field is required.";
+const NULL: &str = "This field may not be null.";
+const BLANK: &str = "This field may not be blank.";
+const NOT_STRING: &str = "Not a valid string.";
+const NULL_CHARS: &str = "Null characters are not allowed.";
+
+/// Reads the body (up to `limit` bytes) and returns the named fields' values,
+/// validated and trimmed, in the order asked.
+pub(crate) async fn read_fields<const N: usize>(
+    parts: &Parts,
+    body: Body,
+    fields: [&'static str; N],
+    limit: usize,
+) -> Result<[String; N], ApiError> {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge)?;
+    let data = parse(parts, bytes).await?;
+    validate(&data, fields)
+}
+
+/// A parsed body: a JSON value, or form fields (last value of a name wins).
+enum Data {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+async fn parse(parts: &Parts, bytes: Bytes) -> Result<Data, ApiError> {
+    let content_type = parts.headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    // DRF: no body, or no content type → no data (every field "required").
+    let Some(content_type) = content_type.filter(|_| !bytes.is_empty()) else {
+        return Ok(Data::Form(Vec::new()));
+    };
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media_type.as_str() {
+        "application/json" => pyjson::parse(&bytes)
+            .map(Data::Json)
+            .map_err(|m| ApiError::Parse(format!("JSON parse error - {m}"))),
+        "application/x-www-form-urlencoded" => {
+            Ok(Data::Form(form_urlencoded::parse(&bytes).into_owned().collect()))
+        }
+        "multipart/form-data" => parse_multipart(&content_type, bytes).await.map(Data::Form),
+        _ => Err(ApiError::UnsupportedMediaType(content_type)),
+    }
+}
+
+async fn parse_multipart(content_type: &str, bytes: Bytes) -> Result<Vec<(String, String)>, ApiError> {
+    let error = |m: String| ApiError::Parse(format!("Multipart form parse error - {m}"));
+    let boundary = multer::parse_boundary(content_type).map_err(|e| error(e.to_string()))?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut out = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| error(e.to_string()))? {
+        // Parts with a file name are uploads (request.FILES), not data.
+        if field.file_name().is_some() {
+            continue;
+        }
+        let Some(name) = field.name().map(str::to_owned) else { continue };
+        let value = field.bytes().await.map_err(|e| error(e.to_string()))?;
+        out.push((name, String::from_utf8_lossy(&value).into_owned()));
+    }
+    Ok(out)
+}
+
+/// Python's `str.strip()` whitespace.
+fn is_py_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// One `CharField(trim_whitespace=True)`.
+fn char_field(value: Option<&Value>) -> Result<String, &'static str> {
+    let text = match value {
+        None => return Err(REQUIRED),
+        Some(Value::Null) => return Err(NULL),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => py_number(n),
+        Some(_) => return Err(NOT_STRING),
+    };
+    let trimmed = text.trim_matches(is_py_whitespace);
+    if trimmed.is_empty() {
+        return Err(BLANK);
+    }
+    if trimmed.contains('\0') {
+        return Err(NULL_CHARS);
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn validate<const N: usize>(data: &Data, fields: [&'static str; N]) -> Result<[String; N], ApiError> {
+    let object = match data {
+        Data::Json(Value::Object(map)) => Some(map),
+        Data::Json(Value::Null) => return Err(ApiError::NonField("No data provided".into())),
+        Data::Json(other) => {
+            return Err(ApiError::NonField(format!(
+                "Invalid data. Expected a dictionary, but got {}.",
+                py_type_name(other)
+            )))
+        }
+        Data::Form(_) => None,
+    };
+    let mut errors = Vec::new();
+    let values = fields.map(|field| {
+        let raw = match (object, data) {
+            (Some(map), _) => map.get(field).cloned(),
+            (None, Data::Form(pairs)) => {
+                pairs.iter().rev().find(|(k, _)| k == field).map(|(_, v)| Value::String(v.clone()))
+            }
+            (None, Data::Json(_)) => None,
+        };
+        match char_field(raw.as_ref()) {
+            Ok(v) => v,
+            Err(message) => {
+                errors.push((field, message));
+                String::new()
+            }
+        }
+    });
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Fields(errors))
+    }
+}
+
+fn py_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// `str()` of a Python int or float parsed from JSON.
+fn py_number(n: &serde_json::Number) -> String {
+    if !n.is_f64() {
+        return n.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..16).contains(&exp) {
+        let plain = format!("{f}");
+        if plain.contains('.') { plain } else { format!("{plain}.0") }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn json_fields(v: Value) -> Result<[String; 2], ApiError> {
+        validate(&Data::Json(v), ["username", "password"])
+    }
+
+    #[test]
+    fn drf_char_field_rules() {
+        assert_eq!(json_fields(json!({"username": " alice ", "password": "\tpw\n"})).unwrap(), ["alice", "pw"]);
+        assert_eq!(
+            json_fields(json!({})).unwrap_err(),
+            ApiError::Fields(vec![("username", REQUIRED), ("password", REQUIRED)])
+        );
+        assert_eq!(
+            json_fields(json!({"username": null, "password": "  "})).unwrap_err(),
+            ApiError::Fields(vec![("username", NULL), ("password", BLANK)])
+        );
+        assert_eq!(
+            json_fields(json!({"username": ["a"], "password": true})).unwrap_err(),
+            ApiError::Fields(vec![("username", NOT_STRING), ("password", NOT_STRING)])
+        );
+        assert_eq!(
+            json_fields(json!({"username": "a\u{0}b", "password": 12345})).unwrap_err(),
+            ApiError::Fields(vec![("username", NULL_CHARS)])
+        );
+        assert_eq!(json_fields(json!({"username": 12345, "password": 1.5})).unwrap(), ["12345", "1.5"]);
+    }
+
+    #[test]
+    fn non_objects_are_non_field_errors() {
+        assert_eq!(json_fields(Value::Null).unwrap_err(), ApiError::NonField("No data provided".into()));
+        assert_eq!(
+            json_fields(json!([1])).unwrap_err(),
+            ApiError::NonField("Invalid data. Expected a dictionary, but got list.".into())
+        );
+        assert_eq!(
+            json_fields(json!("x")).unwrap_err(),
+            ApiError::NonField("Invalid data. Expected a dictionary, but got str.".into())
+        );
+        assert_eq!(
+            json_fields(json!(1.5)).unwrap_err(),
+            ApiError::NonField("Invalid data. Expected a dictionary, but got float.".into())
+        );
+    }
+
+    #[test]
+    fn form_last_value_wins() {
+        let data = Data::Form(vec![("username".into(), "a".into()), ("username".into(), "b".into())]);
+        assert_eq!(validate(&data, ["username"]).unwrap(), ["b"]);
+    }
+
+    #[test]
+    fn numbers_print_like_python() {
+        let n = |s: &str| py_number(&serde_json::from_str(s).unwrap());
+        assert_eq!(n("1.0"), "1.0");
+        assert_eq!(n("1e5"), "100000.0");
+        assert_eq!(n("1e20"), "1e+20");
+        assert_eq!(n("0.00001"), "1e-05");
+        assert_eq!(n("123"), "123");
+        assert_eq!(n("-7"), "-7");
+    }
+}

@@ -1,0 +1,196 @@
+//! Signing and verifying keys, prepared once from the settings.
+//!
+//! The algorithm is pinned by configuration: the key pair is built for exactly
+//! one algorithm and a token whose header names any other is refused before a
+//! signature is checked (no `alg: none`, no HS/RS confusion). Keys are never
+//! taken from a token's header (`jwk`, `jku`, `x5c`, `kid` are ignored).
+//!
+//! Bad material fails at start, naming the setting: an HMAC secret shorter than
+//! the hash output (RFC 7518 §3.2), an unreadable PEM, or a private and public
+//! key that do not belong together (checked by signing and verifying a probe).
+
+use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
+
+use crate::settings::{algorithm_name, Settings, SettingsError};
+
+/// The prepared keys for the configured algorithm.
+#[derive(Clone)]
+pub struct Keys {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    /// base64url of `{"alg":"<ALG>","typ":"JWT"}`: the header every token we mint carries,
+    /// byte-identical to PyJWT's (sorted keys, compact).
+    header_b64: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").field("algorithm", &self.algorithm).finish_non_exhaustive()
+    }
+}
+
+/// Whether an algorithm is an HMAC one (shared secret).
+pub fn is_hmac(alg: Algorithm) -> bool {
+    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+}
+
+/// Minimum HMAC secret length in bytes: the hash output size.
+pub fn min_hmac_key_len(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
+    }
+}
+
+impl Keys {
+    /// Prepares keys from `SIGNING_KEY` / `VERIFYING_KEY` for `ALGORITHM`.
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let alg = settings.algorithm;
+        let signing = settings
+            .signing_key
+            .as_ref()
+            .ok_or_else(|| SettingsError::new("SIGNING_KEY", "is not set"))?;
+        let (encoding, decoding) = if is_hmac(alg) {
+            let secret = signing.expose().as_bytes();
+            let min = min_hmac_key_len(alg);
+            if secret.len() < min {
+                return Err(SettingsError::new(
+                    "SIGNING_KEY",
+                    format!(
+                        "is {} bytes; {} needs at least {min} bytes (run `simplejwt keygen`)",
+                        secret.len(),
+                        algorithm_name(alg)
+                    ),
+                ));
+            }
+            (EncodingKey::from_secret(secret), DecodingKey::from_secret(secret))
+        } else {
+            let private = signing.expose().as_bytes();
+            let public = settings.verifying_key.as_deref().ok_or_else(|| {
+                SettingsError::new(
+                    "VERIFYING_KEY",
+                    format!("is required for {} (the public key PEM)", algorithm_name(alg)),
+                )
+            })?;
+            let bad = |name: &str, e: jsonwebtoken::errors::Error| {
+                SettingsError::new(
+                    name,
+                    format!("is not a valid {} PEM key: {e}", algorithm_name(alg)),
+                )
+            };
+            let (enc, dec) = match alg {
+                Algorithm::ES256 | Algorithm::ES384 => (
+                    EncodingKey::from_ec_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
+                    DecodingKey::from_ec_pem(public.as_bytes())
+                        .map_err(|e| bad("VERIFYING_KEY", e))?,
+                ),
+                Algorithm::EdDSA => (
+                    EncodingKey::from_ed_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
+                    DecodingKey::from_ed_pem(public.as_bytes())
+                        .map_err(|e| bad("VERIFYING_KEY", e))?,
+                ),
+                _ => (
+                    EncodingKey::from_rsa_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
+                    DecodingKey::from_rsa_pem(public.as_bytes())
+                        .map_err(|e| bad("VERIFYING_KEY", e))?,
+                ),
+            };
+            (enc, dec)
+        };
+        let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg));
+        let keys = Keys {
+            algorithm: alg,
+            encoding,
+            decoding,
+            header_b64: crate::token::b64(header.as_bytes()),
+        };
+        keys.probe()?;
+        Ok(keys)
+    }
+
+    /// Signs and verifies a probe message: catches a private key of the wrong
+    /// kind or size, and a verifying key that is not its pair.
+    fn probe(&self) -> Result<(), SettingsError> {
+        let message = b"simplejwt key probe";
+        let sig = crypto::sign(message, &self.encoding, self.algorithm).map_err(|e| {
+            SettingsError::new(
+                "SIGNING_KEY",
+                format!("cannot sign with {}: {e}", algorithm_name(self.algorithm)),
+            )
+        })?;
+        match crypto::verify(&sig, message, &self.decoding, self.algorithm) {
+            Ok(true) => Ok(()),
+            _ => Err(SettingsError::new(
+                "VERIFYING_KEY",
+                "does not verify signatures made with SIGNING_KEY (the keys are not a pair)",
+            )),
+        }
+    }
+
+    /// The pinned algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// base64url of the fixed header.
+    pub(crate) fn header_b64(&self) -> &str {
+        &self.header_b64
+    }
+
+    /// Signs `header.payload`, returning the base64url signature.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
+        crypto::sign(message, &self.encoding, self.algorithm)
+    }
+
+    /// Checks a base64url signature over `header.payload`.
+    pub(crate) fn verify(&self, signature: &str, message: &[u8]) -> bool {
+        matches!(crypto::verify(signature, message, &self.decoding, self.algorithm), Ok(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_pairs(pairs.iter().copied()).unwrap()
+    }
+
+    #[test]
+    fn short_hmac_keys_are_refused_per_algorithm() {
+        let k32 = "k".repeat(32);
+        assert!(Keys::from_settings(&settings(&[("SIGNING_KEY", &k32)])).is_ok());
+        let e = Keys::from_settings(&settings(&[("SIGNING_KEY", &"k".repeat(31))])).unwrap_err();
+        assert_eq!(e.setting, "SIGNING_KEY");
+        let e = Keys::from_settings(&settings(&[("SIGNING_KEY", &k32), ("ALGORITHM", "HS512")]))
+            .unwrap_err();
+        assert!(e.message.contains("64"), "{e}");
+    }
+
+    #[test]
+    fn missing_signing_key_is_refused() {
+        assert_eq!(Keys::from_settings(&Settings::default()).unwrap_err().setting, "SIGNING_KEY");
+    }
+
+    #[test]
+    fn header_is_byte_identical_to_pyjwt() {
+        let keys = Keys::from_settings(&settings(&[("SIGNING_KEY", &"k".repeat(32))])).unwrap();
+        assert_eq!(keys.header_b64(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9");
+    }
+
+    #[test]
+    fn asymmetric_algorithms_need_a_verifying_key_and_valid_pem() {
+        let e = Keys::from_settings(&settings(&[("SIGNING_KEY", "x"), ("ALGORITHM", "RS256")]))
+            .unwrap_err();
+        assert_eq!(e.setting, "VERIFYING_KEY");
+        let e = Keys::from_settings(&settings(&[
+            ("SIGNING_KEY", "not a pem"),
+            ("VERIFYING_KEY", "not a pem"),
+            ("ALGORITHM", "RS256"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.setting, "SIGNING_KEY");
+    }
+}

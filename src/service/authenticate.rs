@@ -1,0 +1,111 @@
+//! Request authentication (simplejwt's `JWTAuthentication` and
+//! `JWTStatelessUserAuthentication`): the `Authorization` header value to a
+//! user. This is the hot path of every protected request: one header split,
+//! one signature check, the claim checks, and (stateful only) one indexed
+//! user lookup.
+
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+use super::{password_digest, AuthService};
+use crate::error::AuthError;
+use crate::store::User;
+use crate::token::{claims, now, Claims, TokenKind};
+
+/// A request authenticated against the database.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser {
+    /// The user, freshly read.
+    pub user: User,
+    /// The validated access token's claims.
+    pub claims: Claims,
+}
+
+/// A request authenticated by the token alone (simplejwt's `TokenUser`): no
+/// database access, so no active/existence/revocation checks.
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    /// The validated access token's claims.
+    pub claims: Claims,
+    /// The user id claim's value as a string (`"1"`).
+    pub id: String,
+}
+
+impl TokenUser {
+    /// The `username` claim, or `""` (as simplejwt's `TokenUser.username`).
+    pub fn username(&self) -> &str {
+        self.claims.get("username").and_then(Value::as_str).unwrap_or("")
+    }
+    /// The `is_staff` claim, or false.
+    pub fn is_staff(&self) -> bool {
+        self.claims.get("is_staff").and_then(Value::as_bool).unwrap_or(false)
+    }
+    /// The `is_superuser` claim, or false.
+    pub fn is_superuser(&self) -> bool {
+        self.claims.get("is_superuser").and_then(Value::as_bool).unwrap_or(false)
+    }
+}
+
+/// Python's `bytes.split()` separators.
+fn is_py_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+impl AuthService {
+    /// The raw token from the header value: `Ok(None)` when the header is
+    /// absent, empty, or of another scheme (case-sensitive) — "not provided";
+    /// an error when the scheme matches but there is not exactly one value.
+    pub fn raw_token<'a>(&self, header: Option<&'a [u8]>) -> Result<Option<&'a [u8]>, AuthError> {
+        let Some(header) = header else { return Ok(None) };
+        let mut parts = header.split(|b| is_py_space(*b)).filter(|p| !p.is_empty());
+        let Some(scheme) = parts.next() else { return Ok(None) };
+        if !self.settings().auth_header_types.iter().any(|t| t.as_bytes() == scheme) {
+            return Ok(None);
+        }
+        match (parts.next(), parts.next()) {
+            (Some(token), None) => Ok(Some(token)),
+            _ => Err(AuthError::BadAuthorizationHeader),
+        }
+    }
+
+    /// Validates an access token from a header (`AUTH_TOKEN_CLASSES` = access tokens).
+    fn validated_access(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
+        let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
+        let invalid = |e| AuthError::InvalidForAnyType(vec![(TokenKind::Access, e)]);
+        let token = std::str::from_utf8(raw).map_err(|_| invalid(crate::token::TokenError::Invalid))?;
+        let claims = self.tokens().decode(token, now()).map_err(invalid)?;
+        claims::check(self.settings(), &claims, Some(TokenKind::Access)).map_err(invalid)?;
+        Ok(claims)
+    }
+
+    /// `JWTAuthentication`: token → user from the database, active and
+    /// (with `CHECK_REVOKE_TOKEN`) with an unchanged password.
+    pub async fn authenticate(&self, header: Option<&[u8]>) -> Result<AuthenticatedUser, AuthError> {
+        let settings = self.settings();
+        let claims = self.validated_access(header)?;
+        let value = claims.get(&settings.user_id_claim).ok_or(AuthError::NoUserIdentification)?;
+        let user = self.user_for_claim(value).await?.ok_or(AuthError::UserNotFound)?;
+        if settings.check_user_is_active && !user.is_active {
+            return Err(AuthError::UserInactive);
+        }
+        if settings.check_revoke_token {
+            let expected = password_digest(&user.password);
+            let presented = claims.get(&settings.revoke_token_claim).and_then(Value::as_str).unwrap_or("");
+            if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+                return Err(AuthError::PasswordChanged);
+            }
+        }
+        Ok(AuthenticatedUser { user, claims })
+    }
+
+    /// `JWTStatelessUserAuthentication`: token → [`TokenUser`], no database.
+    pub fn authenticate_stateless(&self, header: Option<&[u8]>) -> Result<TokenUser, AuthError> {
+        let claims = self.validated_access(header)?;
+        let id = match claims.get(&self.settings().user_id_claim) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => return Err(AuthError::NoUserIdentification),
+        };
+        Ok(TokenUser { claims, id })
+    }
+}

@@ -1,0 +1,41 @@
+//! Blacklist (simplejwt's `TokenBlacklistSerializer`): logout by revoking a
+//! refresh token. Like simplejwt it needs no authentication (holding the
+//! refresh token is the proof) and accepts valid tokens it never recorded.
+//! Access tokens derived from it stay valid until their own `exp`.
+
+use super::AuthService;
+use crate::error::AuthError;
+use crate::store::OutstandingToken;
+use crate::token::{claims, now, TokenError};
+
+impl AuthService {
+    /// Blacklists a refresh token. A second call for the same token (or the
+    /// loser of two concurrent calls) is [`TokenError::Blacklisted`].
+    pub async fn blacklist(&self, token: &str) -> Result<(), AuthError> {
+        let settings = self.settings();
+        let now = now();
+        let claims = self.validate_refresh(token, now).await?;
+        let Some(jti) = claims::jti(settings, &claims) else {
+            // JTI_CLAIM is disabled: there is nothing to key a blacklist on.
+            return Err(TokenError::NoId.into());
+        };
+        let user_id = claims
+            .get(&settings.user_id_claim)
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => s.parse().ok(),
+                other => other.as_i64(),
+            })
+            .filter(|_| settings.user_id_field == crate::settings::UserIdField::Id);
+        let record = OutstandingToken {
+            jti: jti.to_owned(),
+            user_id,
+            created_at: Some(now as i64),
+            expires_at: claims::exp(&claims).unwrap_or(now as i64),
+        };
+        if self.store().blacklist(&record, now as i64).await? {
+            Ok(())
+        } else {
+            Err(TokenError::Blacklisted.into())
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The auth logic: obtain, refresh, verify, blacklist and authenticate, with
+//! no HTTP in sight, so it is testable without a server and reusable from the
+//! command line. Each operation lives in its own module and follows
+//! simplejwt's serializer of the same name step by step, except where
+//! simplejwt is wrong (a deleted user's refresh is a 401, not a 500; a token
+//! without `jti` is "Token has no id", not a 500; rotation succeeds once).
+
+mod authenticate;
+mod blacklist;
+mod obtain;
+mod refresh;
+mod verify;
+
+pub use authenticate::{AuthenticatedUser, TokenUser};
+pub use obtain::TokenPair;
+pub use refresh::Refreshed;
+
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+use serde_json::Value;
+
+use crate::error::AuthError;
+use crate::keys::Keys;
+use crate::password::PasswordHasher;
+use crate::settings::{Settings, SettingsError, UserClaimField, UserIdField};
+use crate::store::{Store, User};
+use crate::token::{Claims, TokenBackend};
+
+/// Adds custom claims to the refresh token at obtain (they are copied into
+/// the access token too) — simplejwt's `get_token` override, as in the
+/// tutorial that adds `username`.
+pub trait ClaimsHook: Send + Sync + 'static {
+    /// Called once per login with the user and the refresh token's claims.
+    fn add_claims(&self, user: &User, claims: &mut Claims);
+}
+
+impl<F> ClaimsHook for F
+where
+    F: Fn(&User, &mut Claims) + Send + Sync + 'static,
+{
+    fn add_claims(&self, user: &User, claims: &mut Claims) {
+        self(user, claims)
+    }
+}
+
+/// The auth service: settings, keys, store and password hasher. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    tokens: TokenBackend,
+    store: Store,
+    hasher: PasswordHasher,
+    claims_hook: Option<Box<dyn ClaimsHook>>,
+    challenge: http::HeaderValue,
+}
+
+impl std::fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService").field("store", &self.inner.store.backend()).finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    /// Builds the service; fails (naming the setting) when keys are unusable.
+    pub fn new(settings: Settings, store: Store, hasher: PasswordHasher) -> Result<Self, SettingsError> {
+        Self::builder(settings, store, hasher).build()
+    }
+
+    /// A builder, for a claims hook.
+    pub fn builder(settings: Settings, store: Store, hasher: PasswordHasher) -> AuthServiceBuilder {
+        AuthServiceBuilder { settings, store, hasher, claims_hook: None }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// `WWW-Authenticate` for every 401: `<first AUTH_HEADER_TYPES> realm="api"`.
+    pub fn challenge(&self) -> http::HeaderValue {
+        self.inner.challenge.clone()
+    }
+
+    /// The token backend (encode / decode).
+    pub fn tokens(&self) -> &TokenBackend {
+        &self.inner.tokens
+    }
+
+    /// The value a token carries for `user` in `USER_ID_CLAIM` (always a string).
+    fn user_id_value(&self, user: &User) -> String {
+        match self.inner.settings.user_id_field {
+            UserIdField::Id => user.id.to_string(),
+            UserIdField::Username => user.username.clone(),
+        }
+    }
+
+    /// Looks up the user a claim value names. Values that cannot name a user
+    /// (wrong type, not an integer for the id field) find nobody.
+    async fn user_for_claim(&self, value: &Value) -> Result<Option<User>, AuthError> {
+        let store = &self.inner.store;
+        Ok(match self.inner.settings.user_id_field {
+            UserIdField::Id => match user_pk(value) {
+                Some(id) => store.user_by_id(id).await?,
+                None => None,
+            },
+            UserIdField::Username => match value {
+                Value::String(s) => store.user_by_username(s).await?,
+                Value::Number(n) => store.user_by_username(&n.to_string()).await?,
+                _ => None,
+            },
+        })
+    }
+
+    /// `CHECK_REVOKE_TOKEN`'s digest of the stored password hash: MD5, upper hex (as simplejwt).
+    fn revoke_digest(&self, user: &User) -> Option<String> {
+        self.inner.settings.check_revoke_token.then(|| password_digest(&user.password))
+    }
+
+    fn add_user_claims(&self, user: &User, claims: &mut Claims) {
+        for field in &self.inner.settings.token_claims {
+            let value = match field {
+                UserClaimField::Username => Value::from(user.username.clone()),
+                UserClaimField::Email => Value::from(user.email.clone()),
+                UserClaimField::FirstName => Value::from(user.first_name.clone()),
+                UserClaimField::LastName => Value::from(user.last_name.clone()),
+                UserClaimField::IsStaff => Value::from(user.is_staff),
+                UserClaimField::IsSuperuser => Value::from(user.is_superuser),
+            };
+            claims.insert(field.as_str().into(), value);
+        }
+        if let Some(hook) = &self.inner.claims_hook {
+            hook.add_claims(user, claims);
+        }
+    }
+
+    fn encode(&self, claims: &mut Claims) -> Result<String, AuthError> {
+        self.inner.tokens.encode(claims).map_err(|e| {
+            tracing::error!(error = %e, "signing failed");
+            AuthError::Internal
+        })
+    }
+}
+
+/// Builds an [`AuthService`] with optional extras.
+pub struct AuthServiceBuilder {
+    settings: Settings,
+    store: Store,
+    hasher: PasswordHasher,
+    claims_hook: Option<Box<dyn ClaimsHook>>,
+}
+
+impl AuthServiceBuilder {
+    /// Adds custom claims at obtain.
+    pub fn claims_hook(mut self, hook: impl ClaimsHook) -> Self {
+        self.claims_hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Prepares keys and builds the service.
+    pub fn build(self) -> Result<AuthService, SettingsError> {
+        let keys = Keys::from_settings(&self.settings)?;
+        let tokens = TokenBackend::new(&self.settings, keys);
+        let challenge = http::HeaderValue::from_str(&self.settings.www_authenticate())
+            .map_err(|_| SettingsError::new("AUTH_HEADER_TYPES", "not a valid header value"))?;
+        Ok(AuthService {
+            inner: Arc::new(Inner {
+                settings: self.settings,
+                tokens,
+                store: self.store,
+                hasher: self.hasher,
+                claims_hook: self.claims_hook,
+                challenge,
+            }),
+        })
+    }
+}
+
+/// A user primary key from a claim: `"1"` (5.5.1 tokens) or `1` (older ones).
+fn user_pk(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+        }),
+        _ => None,
+    }
+}
+
+/// Python truthiness of a claim value (simplejwt skips the user check for falsy ids).
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// MD5 of the stored password hash, upper-case hex (`CHECK_REVOKE_TOKEN`).
+pub fn password_digest(stored_hash: &str) -> String {
+    let digest = Md5::digest(stored_hash.as_bytes());
+    digest.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoke_digest_matches_the_spec_vector() {
+        assert_eq!(
+            password_digest("pbkdf2_sha256$1000000$abcdefghijklmnopqrstuv$tW94pSigUM2AlIkWSQO4yVeVgz1Hy8/tw6HFhR010Gk="),
+            "19C68F39FD2FB56724637F6A88454F31"
+        );
+    }
+
+    #[test]
+    fn user_ids_resolve_from_strings_and_integers_only() {
+        assert_eq!(user_pk(&Value::from("1")), Some(1));
+        assert_eq!(user_pk(&Value::from(3)), Some(3));
+        assert_eq!(user_pk(&Value::from(3.0)), Some(3));
+        assert_eq!(user_pk(&Value::from("abc")), None);
+        assert_eq!(user_pk(&Value::from(1.5)), None);
+        assert_eq!(user_pk(&Value::from(true)), None);
+        assert_eq!(user_pk(&Value::from("99999999999999999999999")), None);
+    }
+
+    #[test]
+    fn truthiness_follows_python() {
+        assert!(!truthy(&Value::from("")));
+        assert!(!truthy(&Value::from(0)));
+        assert!(!truthy(&Value::Null));
+        assert!(truthy(&Value::from("0")));
+        assert!(truthy(&Value::from(1)));
+    }
+}

@@ -1,0 +1,450 @@
+//! Persistent state: users, outstanding tokens and the blacklist.
+//!
+//! One implementation serves SQLite and PostgreSQL through sqlx's `Any`
+//! driver: every query is written once, in SQL both dialects accept (`$n`
+//! placeholders, `ON CONFLICT … DO NOTHING`, `RETURNING`, integer flags and
+//! epoch-second times). What differs — connection setup and the migration
+//! files — lives in [`dialect`]. The logic above never knows which database
+//! it talks to.
+//!
+//! Exactly-once rotation is enforced by the database, not by a lock in this
+//! process: the used refresh token is claimed by inserting its blacklist row
+//! under a unique index, in the same transaction that records its successor.
+//! Of any number of concurrent claims — from one process or many sharing the
+//! database — exactly one inserts a row; the others find the conflict.
+
+mod dialect;
+
+pub use dialect::{Backend, StoreOptions};
+
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
+use sqlx::Row;
+
+/// A user account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Primary key; users created in order on a fresh database get 1, 2, 3.
+    pub id: i64,
+    /// Unique, case-sensitive login name.
+    pub username: String,
+    /// Stored password hash (Django format); never logged.
+    pub password: String,
+    /// E-mail address (may be empty).
+    pub email: String,
+    /// Given name (may be empty).
+    pub first_name: String,
+    /// Family name (may be empty).
+    pub last_name: String,
+    /// Inactive users cannot log in, refresh or authenticate (with `CHECK_USER_IS_ACTIVE`).
+    pub is_active: bool,
+    /// Staff flag (copied into tokens when `TOKEN_CLAIMS` names it).
+    pub is_staff: bool,
+    /// Superuser flag.
+    pub is_superuser: bool,
+    /// When the account was created (epoch seconds).
+    pub date_joined: i64,
+    /// Last successful login (epoch seconds), kept when `UPDATE_LAST_LOGIN` is on.
+    pub last_login: Option<i64>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `createuser` needs to make an account.
+#[derive(Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Password hash (already hashed).
+    pub password_hash: String,
+    /// E-mail address.
+    pub email: String,
+    /// Active flag.
+    pub is_active: bool,
+    /// Staff flag.
+    pub is_staff: bool,
+    /// Superuser flag.
+    pub is_superuser: bool,
+}
+
+/// A refresh (or sliding) token as recorded: by id, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingToken {
+    /// The token's `jti`.
+    pub jti: String,
+    /// Its owner, when known and still existing.
+    pub user_id: Option<i64>,
+    /// When it was issued (epoch seconds).
+    pub created_at: Option<i64>,
+    /// Its `exp` (epoch seconds): after this the rows may be flushed.
+    pub expires_at: i64,
+}
+
+/// Storage failures, split by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded: retry later (HTTP 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint refused the write (e.g. the username is taken).
+    #[error("already exists")]
+    Conflict,
+    /// The schema is newer than this program or otherwise unusable.
+    #[error("database schema: {0}")]
+    Schema(String),
+    /// Anything else: a bug or a corrupt database (HTTP 500, logged).
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::Database(db) if is_transient(db.code().as_deref()) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+/// SQLite busy/locked, PostgreSQL connection / shutdown / timeout classes.
+fn is_transient(code: Option<&str>) -> bool {
+    match code {
+        Some(c) => {
+            c == "5" || c == "6" || c == "517" || c.starts_with("08") || c.starts_with("57")
+                || c == "53300"
+        }
+        None => false,
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const USER_COLUMNS: &str = "id, username, password, email, first_name, last_name, is_active, \
+                            is_staff, is_superuser, date_joined, last_login";
+
+fn user_from_row(row: &AnyRow) -> std::result::Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        password: row.try_get("password")?,
+        email: row.try_get("email")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        is_active: row.try_get::<i64, _>("is_active")? != 0,
+        is_staff: row.try_get::<i64, _>("is_staff")? != 0,
+        is_superuser: row.try_get::<i64, _>("is_superuser")? != 0,
+        date_joined: row.try_get("date_joined")?,
+        last_login: row.try_get("last_login")?,
+    })
+}
+
+/// The store: a connection pool and the queries. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `database_url` (`sqlite://…` or `postgres://…`) without migrating.
+    pub async fn connect(database_url: &str, options: &StoreOptions) -> Result<Self> {
+        let (pool, backend) = dialect::connect(database_url, options).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for callers that need a raw query (tests, tools).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations. Refuses a schema newer than this program
+    /// (a migration applied by a newer version that this one does not know).
+    pub async fn migrate(&self) -> Result<()> {
+        dialect::migrate(&self.pool, self.backend).await
+    }
+
+    /// Closes the pool, waiting for checked-out connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that writes: SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout
+    /// instead of failing on a stale read snapshot.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    // ---- users -------------------------------------------------------------
+
+    /// The user with this primary key.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = const_format_users("WHERE id = $1");
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    /// The user with this exact (case-sensitive) username.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = const_format_users("WHERE username = $1");
+        let row = sqlx::query(sql).bind(username).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    /// Creates a user; [`StoreError::Conflict`] when the username is taken.
+    pub async fn create_user(&self, new: &NewUser, now: i64) -> Result<User> {
+        let sql = "INSERT INTO users (username, password, email, is_active, is_staff, \
+                   is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        let row = sqlx::query(sql)
+            .bind(&new.username)
+            .bind(&new.password_hash)
+            .bind(&new.email)
+            .bind(i64::from(new.is_active))
+            .bind(i64::from(new.is_staff))
+            .bind(i64::from(new.is_superuser))
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        let id: i64 = row.try_get("id").map_err(StoreError::from)?;
+        self.user_by_id(id).await?.ok_or_else(|| StoreError::Other("user vanished".into()))
+    }
+
+    /// Replaces a user's password hash. Returns false when there is no such user.
+    pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool> {
+        let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Replaces a password hash only if it is still `expected` (re-hash on
+    /// login must not overwrite a password changed in between).
+    pub async fn upgrade_password(&self, user_id: i64, expected: &str, new_hash: &str) -> Result<bool> {
+        let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2 AND password = $3")
+            .bind(new_hash)
+            .bind(user_id)
+            .bind(expected)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Activates or deactivates a user. Returns false when there is no such user.
+    pub async fn set_active(&self, username: &str, active: bool) -> Result<bool> {
+        let r = sqlx::query("UPDATE users SET is_active = $1 WHERE username = $2")
+            .bind(i64::from(active))
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Deletes a user; their tokens stay recorded with no owner, blacklist rows survive.
+    pub async fn delete_user(&self, username: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM users WHERE username = $1")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records a successful login time.
+    pub async fn touch_last_login(&self, user_id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Number of user accounts.
+    pub async fn count_users(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?;
+        Ok(row.try_get("n").map_err(StoreError::from)?)
+    }
+
+    // ---- tokens ------------------------------------------------------------
+
+    /// Records an issued refresh token (idempotent by `jti`).
+    pub async fn add_outstanding(&self, token: &OutstandingToken) -> Result<()> {
+        insert_outstanding(&self.pool, token).await
+    }
+
+    /// Whether the token with this id is blacklisted.
+    pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS hit FROM blacklisted_tokens b \
+             JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1",
+        )
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Blacklists a token (recording it as outstanding first if it never was).
+    /// Returns false when it was already blacklisted.
+    pub async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let claimed = claim(&mut tx, token, now).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Rotation: blacklists `used` and records `successor`, atomically.
+    /// Returns false — and records nothing — when `used` was already
+    /// blacklisted, including by a concurrent rotation that won.
+    pub async fn rotate(
+        &self,
+        used: &OutstandingToken,
+        successor: &OutstandingToken,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        if !claim(&mut tx, used, now).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_outstanding(&mut *tx, successor).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes outstanding tokens expired at `now` (and, by cascade, their
+    /// blacklist rows) in batches of `batch` rows, each its own short
+    /// transaction so traffic is never blocked for long. Returns rows deleted.
+    pub async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let r = sqlx::query(
+                "DELETE FROM outstanding_tokens WHERE id IN \
+                 (SELECT id FROM outstanding_tokens WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await?;
+            total += r.rows_affected();
+            if r.rows_affected() < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Counts of (outstanding, blacklisted) rows.
+    pub async fn token_counts(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM outstanding_tokens) AS o, \
+                    (SELECT COUNT(*) FROM blacklisted_tokens) AS b",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("o")?, row.try_get("b")?))
+    }
+
+    // ---- metadata ----------------------------------------------------------
+
+    /// Sets a metadata flag once; returns false if it was already set.
+    pub async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO simplejwt_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Reads a metadata value.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM simplejwt_meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("value")).transpose()?)
+    }
+
+    /// A trivial round trip: is the database answering?
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+}
+
+fn const_format_users(where_clause: &'static str) -> &'static str {
+    // The two lookups are fixed strings; build each once.
+    use std::sync::OnceLock;
+    static BY_ID: OnceLock<String> = OnceLock::new();
+    static BY_NAME: OnceLock<String> = OnceLock::new();
+    let cell = if where_clause.contains("id =") { &BY_ID } else { &BY_NAME };
+    cell.get_or_init(|| format!("SELECT {USER_COLUMNS} FROM users {where_clause}"))
+}
+
+/// Records a token by `jti` (idempotent). A user id that no longer exists
+/// would break the foreign key, so such a token is recorded with no owner.
+async fn insert_outstanding<'e, E>(executor: E, token: &OutstandingToken) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+         VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $4) \
+         ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(&token.jti)
+    .bind(token.user_id)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the blacklist row for `token` inside `tx`; true if this call made it.
+async fn claim(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token: &OutstandingToken,
+    now: i64,
+) -> Result<bool> {
+    // The token may never have been recorded (issued elsewhere with the same key).
+    insert_outstanding(&mut **tx, token).await?;
+    let r = sqlx::query(
+        "INSERT INTO blacklisted_tokens (token_id, blacklisted_at) \
+         SELECT id, $2 FROM outstanding_tokens WHERE jti = $1 \
+         ON CONFLICT (token_id) DO NOTHING",
+    )
+    .bind(&token.jti)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

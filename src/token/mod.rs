@@ -1,0 +1,65 @@
+//! Tokens: access, refresh and sliding JWTs with simplejwt's claims, and the
+//! checks every token passes before anything trusts it.
+//!
+//! Split as simplejwt splits it: [`backend`] turns claims into a signed string
+//! and back (signature, `iat`/`nbf`/`exp`/`aud`/`iss` checks, exactly as
+//! PyJWT does them), [`claims`] builds and inspects the claim sets
+//! (`for_user`, the access token derived from a refresh token, rotation), and
+//! the typed [`TokenError`] carries simplejwt's messages.
+
+pub mod backend;
+pub mod claims;
+mod json;
+
+pub use backend::TokenBackend;
+pub use claims::{Claims, TokenKind};
+
+use base64::Engine as _;
+
+/// Why a token was refused. `Display` is simplejwt's message, word for word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Bad signature, wrong algorithm, malformed, future `iat`/`nbf`, wrong `aud`/`iss`, …
+    #[error("Token is invalid")]
+    Invalid,
+    /// `exp` has passed (beyond `LEEWAY`).
+    #[error("Token is expired")]
+    Expired,
+    /// The token type claim names another kind of token.
+    #[error("Token has wrong type")]
+    WrongType,
+    /// The token type claim is missing.
+    #[error("Token has no type")]
+    NoType,
+    /// The `jti` claim is missing.
+    #[error("Token has no id")]
+    NoId,
+    /// A required time claim (e.g. `exp`) is missing.
+    #[error("Token has no '{0}' claim")]
+    MissingClaim(String),
+    /// A time claim other than `exp` (e.g. a sliding token's `refresh_exp`) has passed.
+    #[error("Token '{0}' claim has expired")]
+    ClaimExpired(String),
+    /// The token's `jti` is on the blacklist.
+    #[error("Token is blacklisted")]
+    Blacklisted,
+}
+
+/// Seconds since the Unix epoch, with fractions: one reading per request, used
+/// for every claim that request writes and checks (as simplejwt's `current_time`).
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// base64url without padding.
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new token id: uuid4 as 32 lowercase hex digits (simplejwt's `uuid4().hex`).
+pub fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
