@@ -165,8 +165,10 @@ struct NonFieldErrors<'a> {
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut res = (status, bytes).into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }
 
@@ -195,9 +197,12 @@ impl AuthError {
             _ => None,
         };
         let mut res = match self {
-            AuthError::VerifyBlacklisted => {
-                json_response(status, &NonFieldErrors { non_field_errors: [&message] })
-            }
+            AuthError::VerifyBlacklisted => json_response(
+                status,
+                &NonFieldErrors {
+                    non_field_errors: [&message],
+                },
+            ),
             AuthError::InvalidForAnyType(failures) => json_response(
                 status,
                 &DetailCodeMessages {
@@ -214,12 +219,19 @@ impl AuthError {
                 },
             ),
             _ => match code {
-                Some(code) => json_response(status, &DetailCode { detail: &message, code }),
+                Some(code) => json_response(
+                    status,
+                    &DetailCode {
+                        detail: &message,
+                        code,
+                    },
+                ),
                 None => json_response(status, &Detail { detail: &message }),
             },
         };
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         res
     }
@@ -238,30 +250,49 @@ impl IntoResponse for ApiError {
                 }
                 json_response(StatusCode::BAD_REQUEST, &map)
             }
-            ApiError::NonField(message) => {
-                json_response(StatusCode::BAD_REQUEST, &NonFieldErrors { non_field_errors: [&message] })
+            ApiError::NonField(message) => json_response(
+                StatusCode::BAD_REQUEST,
+                &NonFieldErrors {
+                    non_field_errors: [&message],
+                },
+            ),
+            ApiError::Parse(detail) => {
+                json_response(StatusCode::BAD_REQUEST, &Detail { detail: &detail })
             }
-            ApiError::Parse(detail) => json_response(StatusCode::BAD_REQUEST, &Detail { detail: &detail }),
             ApiError::MethodNotAllowed { method, allow } => {
                 let mut res = json_response(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    &Detail { detail: &format!("Method \"{method}\" not allowed.") },
+                    &Detail {
+                        detail: &format!("Method \"{method}\" not allowed."),
+                    },
                 );
-                res.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+                res.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(allow));
                 res
             }
             ApiError::UnsupportedMediaType(ct) => json_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &Detail { detail: &format!("Unsupported media type \"{ct}\" in request.") },
+                &Detail {
+                    detail: &format!("Unsupported media type \"{ct}\" in request."),
+                },
             ),
             ApiError::NotAcceptable => json_response(
                 StatusCode::NOT_ACCEPTABLE,
-                &Detail { detail: "Could not satisfy the request Accept header." },
+                &Detail {
+                    detail: "Could not satisfy the request Accept header.",
+                },
             ),
-            ApiError::NotFound => json_response(StatusCode::NOT_FOUND, &Detail { detail: "Not found." }),
+            ApiError::NotFound => json_response(
+                StatusCode::NOT_FOUND,
+                &Detail {
+                    detail: "Not found.",
+                },
+            ),
             ApiError::PayloadTooLarge => json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &Detail { detail: "Request body is too large." },
+                &Detail {
+                    detail: "Request body is too large.",
+                },
             ),
         }
     }
@@ -288,7 +319,8 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let mut res = self.error.into_response();
         if res.status() == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, self.challenge);
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, self.challenge);
         }
         res
     }

@@ -26,7 +26,9 @@ pub struct Keys {
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("Keys")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,13 +67,19 @@ impl Keys {
                     ),
                 ));
             }
-            (EncodingKey::from_secret(secret), DecodingKey::from_secret(secret))
+            (
+                EncodingKey::from_secret(secret),
+                DecodingKey::from_secret(secret),
+            )
         } else {
             let private = signing.expose().as_bytes();
             let public = settings.verifying_key.as_deref().ok_or_else(|| {
                 SettingsError::new(
                     "VERIFYING_KEY",
-                    format!("is required for {} (the public key PEM)", algorithm_name(alg)),
+                    format!(
+                        "is required for {} (the public key PEM)",
+                        algorithm_name(alg)
+                    ),
                 )
             })?;
             let bad = |name: &str, e: jsonwebtoken::errors::Error| {
@@ -146,7 +154,10 @@ impl Keys {
 
     /// Checks a base64url signature over `header.payload`.
     pub(crate) fn verify(&self, signature: &str, message: &[u8]) -> bool {
-        matches!(crypto::verify(signature, message, &self.decoding, self.algorithm), Ok(true))
+        matches!(
+            crypto::verify(signature, message, &self.decoding, self.algorithm),
+            Ok(true)
+        )
     }
 }
 
@@ -171,7 +182,12 @@ mod tests {
 
     #[test]
     fn missing_signing_key_is_refused() {
-        assert_eq!(Keys::from_settings(&Settings::default()).unwrap_err().setting, "SIGNING_KEY");
+        assert_eq!(
+            Keys::from_settings(&Settings::default())
+                .unwrap_err()
+                .setting,
+            "SIGNING_KEY"
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ pub struct SettingsError {
 
 impl SettingsError {
     pub(crate) fn new(setting: &str, message: impl Into<String>) -> Self {
-        Self { setting: setting.to_owned(), message: message.into() }
+        Self {
+            setting: setting.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -254,8 +257,12 @@ pub const IGNORED_SETTING_NAMES: &[&str] = &[
 ];
 
 /// Settings removed from simplejwt: refused, as simplejwt refuses them.
-const REMOVED_SETTING_NAMES: &[&str] =
-    &["AUTH_HEADER_TYPE", "AUTH_TOKEN_CLASS", "SECRET_KEY", "TOKEN_BACKEND_CLASS"];
+const REMOVED_SETTING_NAMES: &[&str] = &[
+    "AUTH_HEADER_TYPE",
+    "AUTH_TOKEN_CLASS",
+    "SECRET_KEY",
+    "TOKEN_BACKEND_CLASS",
+];
 
 impl Settings {
     /// Builds settings from `(NAME, value)` pairs (names without the
@@ -320,7 +327,10 @@ impl Settings {
                 if list.is_empty() {
                     return Err(err("needs at least one header type, e.g. Bearer".into()));
                 }
-                if let Some(bad) = list.iter().find(|t| !t.bytes().all(|b| b.is_ascii_graphic())) {
+                if let Some(bad) = list
+                    .iter()
+                    .find(|t| !t.bytes().all(|b| b.is_ascii_graphic()))
+                {
                     return Err(err(format!("{bad:?} is not a valid header type")));
                 }
                 self.auth_header_types = list;
@@ -331,7 +341,9 @@ impl Settings {
                     "id" => UserIdField::Id,
                     "username" => UserIdField::Username,
                     other => {
-                        return Err(err(format!("{other:?} is not a user field (use id or username)")))
+                        return Err(err(format!(
+                            "{other:?} is not a user field (use id or username)"
+                        )))
                     }
                 }
             }
@@ -360,10 +372,15 @@ impl Settings {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (256..=1 << 20).contains(n))
-                    .ok_or_else(|| err("must be a whole number of bytes from 256 to 1048576".into()))?
+                    .ok_or_else(|| {
+                        err("must be a whole number of bytes from 256 to 1048576".into())
+                    })?
             }
             _ if IGNORED_SETTING_NAMES.contains(&name) => {
-                tracing::warn!(setting = name, "simplejwt setting has no meaning here; ignored");
+                tracing::warn!(
+                    setting = name,
+                    "simplejwt setting has no meaning here; ignored"
+                );
             }
             _ if REMOVED_SETTING_NAMES.contains(&name) => {
                 return Err(err(
@@ -379,10 +396,16 @@ impl Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         if self.access_token_lifetime.is_zero() {
-            return Err(SettingsError::new("ACCESS_TOKEN_LIFETIME", "must be longer than 0s"));
+            return Err(SettingsError::new(
+                "ACCESS_TOKEN_LIFETIME",
+                "must be longer than 0s",
+            ));
         }
         if self.refresh_token_lifetime.is_zero() {
-            return Err(SettingsError::new("REFRESH_TOKEN_LIFETIME", "must be longer than 0s"));
+            return Err(SettingsError::new(
+                "REFRESH_TOKEN_LIFETIME",
+                "must be longer than 0s",
+            ));
         }
         if self.blacklist_after_rotation && self.jti_claim.is_none() {
             return Err(SettingsError::new(
@@ -399,7 +422,10 @@ impl Settings {
         ] {
             if let Some(c) = claim {
                 if registered.contains(&c.as_str()) {
-                    return Err(SettingsError::new(name, format!("{c:?} is a registered claim")));
+                    return Err(SettingsError::new(
+                        name,
+                        format!("{c:?} is a registered claim"),
+                    ));
                 }
             }
         }
@@ -419,10 +445,22 @@ impl Settings {
             ("ACCESS_TOKEN_LIFETIME", secs(self.access_token_lifetime)),
             ("REFRESH_TOKEN_LIFETIME", secs(self.refresh_token_lifetime)),
             ("SLIDING_TOKEN_LIFETIME", secs(self.sliding_token_lifetime)),
-            ("SLIDING_TOKEN_REFRESH_LIFETIME", secs(self.sliding_token_refresh_lifetime)),
-            ("SLIDING_TOKEN_REFRESH_EXP_CLAIM", self.sliding_token_refresh_exp_claim.clone()),
-            ("ROTATE_REFRESH_TOKENS", self.rotate_refresh_tokens.to_string()),
-            ("BLACKLIST_AFTER_ROTATION", self.blacklist_after_rotation.to_string()),
+            (
+                "SLIDING_TOKEN_REFRESH_LIFETIME",
+                secs(self.sliding_token_refresh_lifetime),
+            ),
+            (
+                "SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+                self.sliding_token_refresh_exp_claim.clone(),
+            ),
+            (
+                "ROTATE_REFRESH_TOKENS",
+                self.rotate_refresh_tokens.to_string(),
+            ),
+            (
+                "BLACKLIST_AFTER_ROTATION",
+                self.blacklist_after_rotation.to_string(),
+            ),
             ("UPDATE_LAST_LOGIN", self.update_last_login.to_string()),
             ("ALGORITHM", algorithm_name(self.algorithm).into()),
             (
@@ -439,7 +477,12 @@ impl Settings {
                     None => "None".into(),
                 },
             ),
-            ("AUDIENCE", self.audience.as_ref().map_or("None".into(), |a| a.join(","))),
+            (
+                "AUDIENCE",
+                self.audience
+                    .as_ref()
+                    .map_or("None".into(), |a| a.join(",")),
+            ),
             ("ISSUER", opt(&self.issuer)),
             ("LEEWAY", secs(self.leeway)),
             ("AUTH_HEADER_TYPES", self.auth_header_types.join(",")),
@@ -448,12 +491,19 @@ impl Settings {
             ("USER_ID_CLAIM", self.user_id_claim.clone()),
             ("TOKEN_TYPE_CLAIM", opt(&self.token_type_claim)),
             ("JTI_CLAIM", opt(&self.jti_claim)),
-            ("CHECK_USER_IS_ACTIVE", self.check_user_is_active.to_string()),
+            (
+                "CHECK_USER_IS_ACTIVE",
+                self.check_user_is_active.to_string(),
+            ),
             ("CHECK_REVOKE_TOKEN", self.check_revoke_token.to_string()),
             ("REVOKE_TOKEN_CLAIM", self.revoke_token_claim.clone()),
             (
                 "TOKEN_CLAIMS",
-                self.token_claims.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+                self.token_claims
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
             ),
             ("TOKEN_MAX_BYTES", self.token_max_bytes.to_string()),
         ]
@@ -469,7 +519,9 @@ pub fn env_pairs(
     let mut plain = BTreeMap::new();
     let mut files = BTreeMap::new();
     for (k, v) in vars {
-        let Some(name) = k.strip_prefix(ENV_PREFIX) else { continue };
+        let Some(name) = k.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
         match name.strip_suffix("_FILE") {
             Some(base) if !SETTING_NAMES.contains(&name) => {
                 files.insert(base.to_owned(), v);
@@ -502,7 +554,11 @@ fn non_empty(raw: &str) -> Option<String> {
 }
 
 fn list(raw: &str) -> Vec<String> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn claim_name(name: &str, raw: &str) -> Result<String, SettingsError> {
@@ -517,7 +573,10 @@ fn boolean(name: &str, raw: &str) -> Result<bool, SettingsError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(SettingsError::new(name, format!("{raw:?} is not a boolean (true or false)"))),
+        _ => Err(SettingsError::new(
+            name,
+            format!("{raw:?} is not a boolean (true or false)"),
+        )),
     }
 }
 
@@ -592,13 +651,17 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = v;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
         if num_len == 0 {
             return Err(bad());
         }
         let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -661,7 +724,10 @@ mod tests {
         assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2w").unwrap(), Duration::from_secs(1_209_600));
+        assert_eq!(
+            parse_duration("2w").unwrap(),
+            Duration::from_secs(1_209_600)
+        );
         assert_eq!(parse_duration("300").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
         for bad in ["", "5x", "m5", "-5s", "1h-30m", "5 m", "abc", "1e999"] {
@@ -708,7 +774,10 @@ mod tests {
         let path = dir.path().join("key.pem");
         std::fs::write(&path, "PEM").unwrap();
         let vars = vec![
-            ("SIMPLE_JWT_VERIFYING_KEY_FILE".to_string(), path.display().to_string()),
+            (
+                "SIMPLE_JWT_VERIFYING_KEY_FILE".to_string(),
+                path.display().to_string(),
+            ),
             ("OTHER".to_string(), "x".to_string()),
         ];
         let map = env_pairs(vars.clone()).unwrap();
@@ -724,6 +793,8 @@ mod tests {
         let s = Settings::from_pairs([("SIGNING_KEY", "super-secret-value")]).unwrap();
         assert!(!format!("{s:?}").contains("super-secret-value"));
         let described = s.describe();
-        assert!(described.iter().all(|(_, v)| !v.contains("super-secret-value")));
+        assert!(described
+            .iter()
+            .all(|(_, v)| !v.contains("super-secret-value")));
     }
 }

@@ -21,11 +21,17 @@ use crate::error::{ApiError, AuthError, Rejection};
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
 
 fn reject(service: &AuthService, error: AuthError) -> Rejection {
-    Rejection { error: ApiError::Auth(error), challenge: service.challenge() }
+    Rejection {
+        error: ApiError::Auth(error),
+        challenge: service.challenge(),
+    }
 }
 
 fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
-    parts.headers.get(&service.settings().auth_header_name).map(|v| v.as_bytes())
+    parts
+        .headers
+        .get(&service.settings().auth_header_name)
+        .map(|v| v.as_bytes())
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).

@@ -54,12 +54,18 @@ fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
             .map(|v| toml_to_text(name, v))
             .collect::<CliResult<Vec<_>>>()?
             .join(","),
-        _ => return Err(Failure::Config(format!("setting {name}: unsupported value type"))),
+        _ => {
+            return Err(Failure::Config(format!(
+                "setting {name}: unsupported value type"
+            )))
+        }
     })
 }
 
 fn parse_num<T: std::str::FromStr>(name: &str, raw: &str) -> CliResult<T> {
-    raw.trim().parse().map_err(|_| Failure::Config(format!("{name}: {raw:?} is not a number")))
+    raw.trim()
+        .parse()
+        .map_err(|_| Failure::Config(format!("{name}: {raw:?} is not a number")))
 }
 
 fn parse_secs(name: &str, raw: &str) -> CliResult<Duration> {
@@ -193,7 +199,10 @@ pub(crate) fn redact_url(url: &str) -> String {
 pub(crate) fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// `check`: validate everything, print the effective configuration.
@@ -203,7 +212,8 @@ pub(crate) async fn check(config: &Config) -> CliResult {
         let path = config.key_file();
         match std::fs::read_to_string(&path) {
             Ok(key) => {
-                settings.signing_key = Some(simplejwt::settings::Secret::new(key.trim().to_owned()));
+                settings.signing_key =
+                    Some(simplejwt::settings::Secret::new(key.trim().to_owned()));
                 format!("from {}", path.display())
             }
             Err(_) => format!("not set; `serve` will generate one in {}", path.display()),

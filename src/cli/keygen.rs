@@ -20,34 +20,53 @@ pub(crate) fn generate(alg: Algorithm) -> CliResult<(String, Option<String>)> {
         Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
             let mut bytes = [0u8; 64];
             OsRng.fill_bytes(&mut bytes);
-            (base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes), None)
+            (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+                None,
+            )
         }
         Algorithm::ES256 => {
             let key = p256::SecretKey::random(&mut OsRng);
             (
                 key.to_pkcs8_pem(lf).map_err(|e| err(&e))?.to_string(),
-                Some(key.public_key().to_public_key_pem(lf).map_err(|e| err(&e))?),
+                Some(
+                    key.public_key()
+                        .to_public_key_pem(lf)
+                        .map_err(|e| err(&e))?,
+                ),
             )
         }
         Algorithm::ES384 => {
             let key = p384::SecretKey::random(&mut OsRng);
             (
                 key.to_pkcs8_pem(lf).map_err(|e| err(&e))?.to_string(),
-                Some(key.public_key().to_public_key_pem(lf).map_err(|e| err(&e))?),
+                Some(
+                    key.public_key()
+                        .to_public_key_pem(lf)
+                        .map_err(|e| err(&e))?,
+                ),
             )
         }
         Algorithm::EdDSA => {
             let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
             (
                 key.to_pkcs8_pem(lf).map_err(|e| err(&e))?.to_string(),
-                Some(key.verifying_key().to_public_key_pem(lf).map_err(|e| err(&e))?),
+                Some(
+                    key.verifying_key()
+                        .to_public_key_pem(lf)
+                        .map_err(|e| err(&e))?,
+                ),
             )
         }
         _ => {
             let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| err(&e))?;
             (
                 key.to_pkcs8_pem(lf).map_err(|e| err(&e))?.to_string(),
-                Some(key.to_public_key().to_public_key_pem(lf).map_err(|e| err(&e))?),
+                Some(
+                    key.to_public_key()
+                        .to_public_key_pem(lf)
+                        .map_err(|e| err(&e))?,
+                ),
             )
         }
     })
@@ -84,14 +103,22 @@ pub(crate) fn run(algorithm: &str, out: Option<&Path>) -> CliResult {
         }
         Some(prefix) => {
             let key_path = prefix.with_extension("key");
-            write_private(&key_path, &private)
-                .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", key_path.display())))?;
-            eprintln!("Wrote {} (SIMPLE_JWT_SIGNING_KEY_FILE, mode 0600)", key_path.display());
+            write_private(&key_path, &private).map_err(|e| {
+                Failure::Runtime(format!("cannot write {}: {e}", key_path.display()))
+            })?;
+            eprintln!(
+                "Wrote {} (SIMPLE_JWT_SIGNING_KEY_FILE, mode 0600)",
+                key_path.display()
+            );
             if let Some(public) = public {
                 let pub_path = prefix.with_extension("pub");
-                std::fs::write(&pub_path, public)
-                    .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", pub_path.display())))?;
-                eprintln!("Wrote {} (SIMPLE_JWT_VERIFYING_KEY_FILE)", pub_path.display());
+                std::fs::write(&pub_path, public).map_err(|e| {
+                    Failure::Runtime(format!("cannot write {}: {e}", pub_path.display()))
+                })?;
+                eprintln!(
+                    "Wrote {} (SIMPLE_JWT_VERIFYING_KEY_FILE)",
+                    pub_path.display()
+                );
             }
             eprintln!("Set SIMPLE_JWT_ALGORITHM={name}");
         }

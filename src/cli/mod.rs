@@ -125,7 +125,10 @@ enum Command {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("simplejwt: cannot start the async runtime: {e}");
@@ -159,7 +162,14 @@ async fn run(cli: Cli) -> CliResult {
             eprintln!("Database {} is up to date.", config.database_label());
             Ok(())
         }
-        Command::Createuser { name, password_stdin, inactive, staff, superuser, email } => {
+        Command::Createuser {
+            name,
+            password_stdin,
+            inactive,
+            staff,
+            superuser,
+            email,
+        } => {
             users::create(
                 &config,
                 users::NewUserArgs {
@@ -173,9 +183,10 @@ async fn run(cli: Cli) -> CliResult {
             )
             .await
         }
-        Command::Changepassword { name, password_stdin } => {
-            users::change_password(&config, &name, password_stdin).await
-        }
+        Command::Changepassword {
+            name,
+            password_stdin,
+        } => users::change_password(&config, &name, password_stdin).await,
         Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
         Command::Flushexpiredtokens { batch } => {
             if batch < 1 {
@@ -183,7 +194,9 @@ async fn run(cli: Cli) -> CliResult {
             }
             let store = config.store().await?;
             store.migrate().await?;
-            let deleted = store.flush_expired(simplejwt::token::now() as i64, batch).await?;
+            let deleted = store
+                .flush_expired(simplejwt::token::now() as i64, batch)
+                .await?;
             eprintln!("Deleted {deleted} expired token(s).");
             Ok(())
         }

@@ -18,7 +18,9 @@ const INITIAL_ADMIN_FLAG: &str = "initial_admin_created";
 pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let mut settings = config.settings()?;
     let store = config.store().await?;
-    store.migrate().await.map_err(|e| Failure::Runtime(format!("cannot migrate {}: {e}", config.database_label())))?;
+    store.migrate().await.map_err(|e| {
+        Failure::Runtime(format!("cannot migrate {}: {e}", config.database_label()))
+    })?;
 
     if settings.signing_key.is_none() {
         if !simplejwt::keys::is_hmac(settings.algorithm) {
@@ -44,7 +46,10 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         backend = store.backend().as_str(),
         "simplejwt listening on http://{local}/api/token/"
     );
-    let state = AppState { service, max_body_bytes: config.max_body_bytes };
+    let state = AppState {
+        service,
+        max_body_bytes: config.max_body_bytes,
+    };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -74,7 +79,10 @@ fn load_or_create_key(path: &Path) -> CliResult<Secret> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (key, _) = super::keygen::generate(simplejwt::settings::Algorithm::HS512)?;
             write_private(path, &key).map_err(|e| {
-                Failure::Runtime(format!("cannot write the signing key to {}: {e}", path.display()))
+                Failure::Runtime(format!(
+                    "cannot write the signing key to {}: {e}",
+                    path.display()
+                ))
             })?;
             tracing::info!(
                 path = %path.display(),
@@ -83,7 +91,10 @@ fn load_or_create_key(path: &Path) -> CliResult<Secret> {
             );
             Ok(Secret::new(key))
         }
-        Err(e) => Err(Failure::Runtime(format!("cannot read the signing key {}: {e}", path.display()))),
+        Err(e) => Err(Failure::Runtime(format!(
+            "cannot read the signing key {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -95,7 +106,11 @@ async fn create_initial_admin(store: &Store, service: &AuthService) -> CliResult
         return Ok(());
     }
     let password = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24);
-    let hash = service.hasher().hash(&password).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+    let hash = service
+        .hasher()
+        .hash(&password)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
     let new = NewUser {
         username: "admin".into(),
         password_hash: hash,
@@ -104,7 +119,10 @@ async fn create_initial_admin(store: &Store, service: &AuthService) -> CliResult
         is_staff: true,
         is_superuser: true,
     };
-    match store.create_user(&new, simplejwt::token::now() as i64).await {
+    match store
+        .create_user(&new, simplejwt::token::now() as i64)
+        .await
+    {
         Ok(_) => {}
         // Another instance created it at the same moment.
         Err(simplejwt::store::StoreError::Conflict) => return Ok(()),

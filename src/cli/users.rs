@@ -21,7 +21,9 @@ pub(crate) struct NewUserArgs {
 fn validate_username(name: &str) -> CliResult {
     let ok = !name.is_empty()
         && name.chars().count() <= 150
-        && name.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
     if ok {
         Ok(())
     } else {
@@ -38,7 +40,9 @@ pub(crate) fn validate_password(password: &str) -> CliResult {
         return Err(Failure::Config("the password is empty".into()));
     }
     if password.len() > 4096 {
-        return Err(Failure::Config("the password is longer than 4096 bytes".into()));
+        return Err(Failure::Config(
+            "the password is longer than 4096 bytes".into(),
+        ));
     }
     if password.trim() != password {
         return Err(Failure::Config(
@@ -54,7 +58,10 @@ fn read_password(from_stdin: bool) -> CliResult<String> {
         std::io::stdin()
             .read_to_string(&mut raw)
             .map_err(|e| Failure::Runtime(format!("cannot read the password from stdin: {e}")))?;
-        let password = raw.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&raw);
+        let password = raw
+            .strip_suffix('\n')
+            .map(|p| p.strip_suffix('\r').unwrap_or(p))
+            .unwrap_or(&raw);
         return Ok(password.to_owned());
     }
     if !std::io::stdin().is_terminal() {
@@ -79,7 +86,10 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
     let hasher = config.hasher()?;
     let store = config.store().await?;
     store.migrate().await?;
-    let hash = hasher.hash(&password).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+    let hash = hasher
+        .hash(&password)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
     let user = store
         .create_user(
             &NewUser {
@@ -94,7 +104,9 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict => Failure::Runtime(format!("user {:?} already exists", args.name)),
+            StoreError::Conflict => {
+                Failure::Runtime(format!("user {:?} already exists", args.name))
+            }
             other => other.into(),
         })?;
     eprintln!("Created user {:?} (id {}).", user.username, user.id);
@@ -110,7 +122,11 @@ pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: boo
         .ok_or_else(|| Failure::Runtime(format!("no user {name:?}")))?;
     let password = read_password(from_stdin)?;
     validate_password(&password)?;
-    let hash = config.hasher()?.hash(&password).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+    let hash = config
+        .hasher()?
+        .hash(&password)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
     store.set_password(user.id, &hash).await?;
     eprintln!("Password changed for user {name:?}.");
     Ok(())
@@ -122,6 +138,9 @@ pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> Cli
     if !store.set_active(name, active).await? {
         return Err(Failure::Runtime(format!("no user {name:?}")));
     }
-    eprintln!("User {name:?} is now {}.", if active { "active" } else { "inactive" });
+    eprintln!(
+        "User {name:?} is now {}.",
+        if active { "active" } else { "inactive" }
+    );
     Ok(())
 }

@@ -6,8 +6,8 @@
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::request::Parts;
 use http::header;
+use http::request::Parts;
 use serde_json::Value;
 
 use super::pyjson;
@@ -27,7 +27,9 @@ pub(crate) async fn read_fields<const N: usize>(
     fields: [&'static str; N],
     limit: usize,
 ) -> Result<[String; N], ApiError> {
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge)?;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
     let data = parse(parts, bytes).await?;
     validate(&data, fields)
 }
@@ -39,36 +41,53 @@ enum Data {
 }
 
 async fn parse(parts: &Parts, bytes: Bytes) -> Result<Data, ApiError> {
-    let content_type = parts.headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // DRF: no body, or no content type → no data (every field "required").
     let Some(content_type) = content_type.filter(|_| !bytes.is_empty()) else {
         return Ok(Data::Form(Vec::new()));
     };
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media_type.as_str() {
         "application/json" => pyjson::parse(&bytes)
             .map(Data::Json)
             .map_err(|m| ApiError::Parse(format!("JSON parse error - {m}"))),
-        "application/x-www-form-urlencoded" => {
-            Ok(Data::Form(form_urlencoded::parse(&bytes).into_owned().collect()))
-        }
+        "application/x-www-form-urlencoded" => Ok(Data::Form(
+            form_urlencoded::parse(&bytes).into_owned().collect(),
+        )),
         "multipart/form-data" => parse_multipart(&content_type, bytes).await.map(Data::Form),
         _ => Err(ApiError::UnsupportedMediaType(content_type)),
     }
 }
 
-async fn parse_multipart(content_type: &str, bytes: Bytes) -> Result<Vec<(String, String)>, ApiError> {
+async fn parse_multipart(
+    content_type: &str,
+    bytes: Bytes,
+) -> Result<Vec<(String, String)>, ApiError> {
     let error = |m: String| ApiError::Parse(format!("Multipart form parse error - {m}"));
     let boundary = multer::parse_boundary(content_type).map_err(|e| error(e.to_string()))?;
     let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut out = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| error(e.to_string()))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| error(e.to_string()))?
+    {
         // Parts with a file name are uploads (request.FILES), not data.
         if field.file_name().is_some() {
             continue;
         }
-        let Some(name) = field.name().map(str::to_owned) else { continue };
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
         let value = field.bytes().await.map_err(|e| error(e.to_string()))?;
         out.push((name, String::from_utf8_lossy(&value).into_owned()));
     }
@@ -99,7 +118,10 @@ fn char_field(value: Option<&Value>) -> Result<String, &'static str> {
     Ok(trimmed.to_owned())
 }
 
-fn validate<const N: usize>(data: &Data, fields: [&'static str; N]) -> Result<[String; N], ApiError> {
+fn validate<const N: usize>(
+    data: &Data,
+    fields: [&'static str; N],
+) -> Result<[String; N], ApiError> {
     let object = match data {
         Data::Json(Value::Object(map)) => Some(map),
         Data::Json(Value::Null) => return Err(ApiError::NonField("No data provided".into())),
@@ -115,9 +137,11 @@ fn validate<const N: usize>(data: &Data, fields: [&'static str; N]) -> Result<[S
     let values = fields.map(|field| {
         let raw = match (object, data) {
             (Some(map), _) => map.get(field).cloned(),
-            (None, Data::Form(pairs)) => {
-                pairs.iter().rev().find(|(k, _)| k == field).map(|(_, v)| Value::String(v.clone()))
-            }
+            (None, Data::Form(pairs)) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| Value::String(v.clone())),
             (None, Data::Json(_)) => None,
         };
         match char_field(raw.as_ref()) {
@@ -158,7 +182,11 @@ fn py_number(n: &serde_json::Number) -> String {
     let exp: i32 = exp.parse().unwrap_or(0);
     if (-4..16).contains(&exp) {
         let plain = format!("{f}");
-        if plain.contains('.') { plain } else { format!("{plain}.0") }
+        if plain.contains('.') {
+            plain
+        } else {
+            format!("{plain}.0")
+        }
     } else {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
@@ -176,7 +204,10 @@ mod tests {
 
     #[test]
     fn drf_char_field_rules() {
-        assert_eq!(json_fields(json!({"username": " alice ", "password": "\tpw\n"})).unwrap(), ["alice", "pw"]);
+        assert_eq!(
+            json_fields(json!({"username": " alice ", "password": "\tpw\n"})).unwrap(),
+            ["alice", "pw"]
+        );
         assert_eq!(
             json_fields(json!({})).unwrap_err(),
             ApiError::Fields(vec![("username", REQUIRED), ("password", REQUIRED)])
@@ -193,12 +224,18 @@ mod tests {
             json_fields(json!({"username": "a\u{0}b", "password": 12345})).unwrap_err(),
             ApiError::Fields(vec![("username", NULL_CHARS)])
         );
-        assert_eq!(json_fields(json!({"username": 12345, "password": 1.5})).unwrap(), ["12345", "1.5"]);
+        assert_eq!(
+            json_fields(json!({"username": 12345, "password": 1.5})).unwrap(),
+            ["12345", "1.5"]
+        );
     }
 
     #[test]
     fn non_objects_are_non_field_errors() {
-        assert_eq!(json_fields(Value::Null).unwrap_err(), ApiError::NonField("No data provided".into()));
+        assert_eq!(
+            json_fields(Value::Null).unwrap_err(),
+            ApiError::NonField("No data provided".into())
+        );
         assert_eq!(
             json_fields(json!([1])).unwrap_err(),
             ApiError::NonField("Invalid data. Expected a dictionary, but got list.".into())
@@ -215,7 +252,10 @@ mod tests {
 
     #[test]
     fn form_last_value_wins() {
-        let data = Data::Form(vec![("username".into(), "a".into()), ("username".into(), "b".into())]);
+        let data = Data::Form(vec![
+            ("username".into(), "a".into()),
+            ("username".into(), "b".into()),
+        ]);
         assert_eq!(validate(&data, ["username"]).unwrap(), ["b"]);
     }
 

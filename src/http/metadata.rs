@@ -9,7 +9,8 @@ fn field(name: &str, label: &str) -> String {
     format!(r#""{name}":{{"type":"string","required":true,"read_only":false,"label":"{label}"}}"#)
 }
 
-const READ_ONLY_ACCESS: &str = r#""access":{"type":"string","required":false,"read_only":true,"label":"Access"}"#;
+const READ_ONLY_ACCESS: &str =
+    r#""access":{"type":"string","required":false,"read_only":true,"label":"Access"}"#;
 
 /// The metadata document of one view.
 pub(crate) fn token_view(view: &str) -> Response {
@@ -17,7 +18,11 @@ pub(crate) fn token_view(view: &str) -> Response {
         "obtain" => (
             "Token Obtain Pair",
             r"Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.",
-            format!("{},{}", field("username", "Username"), field("password", "Password")),
+            format!(
+                "{},{}",
+                field("username", "Username"),
+                field("password", "Password")
+            ),
         ),
         "refresh" => (
             "Token Refresh",
@@ -51,6 +56,9 @@ pub(crate) fn protected_view() -> Response {
 fn json(body: String) -> Response {
     let mut res = Response::new(axum::body::Body::from(body));
     *res.status_mut() = StatusCode::OK;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }

@@ -41,12 +41,18 @@ pub struct AppState {
 impl AppState {
     /// State with the default body limit.
     pub fn new(service: AuthService) -> Self {
-        Self { service, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+        Self {
+            service,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
     }
 
     /// An error with this server's `WWW-Authenticate` challenge attached.
     pub(crate) fn reject(&self, error: impl Into<ApiError>) -> Rejection {
-        Rejection { error: error.into(), challenge: self.service.challenge() }
+        Rejection {
+            error: error.into(),
+            challenge: self.service.challenge(),
+        }
     }
 }
 
@@ -62,23 +68,40 @@ pub fn router(state: AppState, prefix: &str) -> Router {
     let prefix = prefix.trim_end_matches('/');
     Router::new()
         .route(&format!("{prefix}/"), token_view(token_obtain::handle))
-        .route(&format!("{prefix}/refresh/"), token_view(token_refresh::handle))
-        .route(&format!("{prefix}/verify/"), token_view(token_verify::handle))
-        .route(&format!("{prefix}/blacklist/"), token_view(token_blacklist::handle))
+        .route(
+            &format!("{prefix}/refresh/"),
+            token_view(token_refresh::handle),
+        )
+        .route(
+            &format!("{prefix}/verify/"),
+            token_view(token_verify::handle),
+        )
+        .route(
+            &format!("{prefix}/blacklist/"),
+            token_view(token_blacklist::handle),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), negotiate))
         .with_state(state)
 }
 
 /// The paths [`app`] serves, for the trailing-slash redirect.
-const APP_PATHS: &[&str] =
-    &["/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/token/blacklist/", "/api/protected/"];
+const APP_PATHS: &[&str] = &[
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/token/blacklist/",
+    "/api/protected/",
+];
 
 /// The whole server: token endpoints under `/api/token/`, `GET /api/protected/`,
 /// a redirect to the slashed path for paths missing their trailing slash
 /// (Django's `APPEND_SLASH`), JSON 404s, and security headers.
 pub fn app(state: AppState) -> Router {
     let protected = Router::new()
-        .route("/api/protected/", any(protected::handle).layer(middleware::map_response(protected_headers)))
+        .route(
+            "/api/protected/",
+            any(protected::handle).layer(middleware::map_response(protected_headers)),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), negotiate))
         .with_state(state.clone());
     router(state, "/api/token")
@@ -106,7 +129,10 @@ async fn token_headers(mut res: Response) -> Response {
 
 async fn protected_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+    h.insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
     h.insert(header::VARY, HeaderValue::from_static("Accept"));
     res
 }
@@ -114,9 +140,15 @@ async fn protected_headers(mut res: Response) -> Response {
 /// Django's `SecurityMiddleware` defaults.
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     res
 }
 
@@ -137,8 +169,16 @@ fn accepts_json(accept: &[u8]) -> bool {
         return true;
     }
     accept.split(',').any(|range| {
-        let media = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        matches!(media.as_str(), "*/*" | "*" | "application/*" | "application/json" | "text/*" | "text/html")
+        let media = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        matches!(
+            media.as_str(),
+            "*/*" | "*" | "application/*" | "application/json" | "text/*" | "text/html"
+        )
     })
 }
 

@@ -23,9 +23,9 @@ pub(super) async fn handle(
 ) -> Result<Response, Rejection> {
     match method {
         // HEAD answers as GET; the server drops the body.
-        Method::GET | Method::HEAD => {
-            Ok(ok_json(&Welcome { message: format!("Welcome, {}!", auth.user.username) }))
-        }
+        Method::GET | Method::HEAD => Ok(ok_json(&Welcome {
+            message: format!("Welcome, {}!", auth.user.username),
+        })),
         Method::OPTIONS => Ok(metadata::protected_view()),
         other => Err(state.reject(ApiError::MethodNotAllowed {
             method: other.as_str().to_owned(),

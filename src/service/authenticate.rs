@@ -34,15 +34,24 @@ pub struct TokenUser {
 impl TokenUser {
     /// The `username` claim, or `""` (as simplejwt's `TokenUser.username`).
     pub fn username(&self) -> &str {
-        self.claims.get("username").and_then(Value::as_str).unwrap_or("")
+        self.claims
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
     /// The `is_staff` claim, or false.
     pub fn is_staff(&self) -> bool {
-        self.claims.get("is_staff").and_then(Value::as_bool).unwrap_or(false)
+        self.claims
+            .get("is_staff")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
     /// The `is_superuser` claim, or false.
     pub fn is_superuser(&self) -> bool {
-        self.claims.get("is_superuser").and_then(Value::as_bool).unwrap_or(false)
+        self.claims
+            .get("is_superuser")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 }
 
@@ -56,10 +65,19 @@ impl AuthService {
     /// absent, empty, or of another scheme (case-sensitive) — "not provided";
     /// an error when the scheme matches but there is not exactly one value.
     pub fn raw_token<'a>(&self, header: Option<&'a [u8]>) -> Result<Option<&'a [u8]>, AuthError> {
-        let Some(header) = header else { return Ok(None) };
+        let Some(header) = header else {
+            return Ok(None);
+        };
         let mut parts = header.split(|b| is_py_space(*b)).filter(|p| !p.is_empty());
-        let Some(scheme) = parts.next() else { return Ok(None) };
-        if !self.settings().auth_header_types.iter().any(|t| t.as_bytes() == scheme) {
+        let Some(scheme) = parts.next() else {
+            return Ok(None);
+        };
+        if !self
+            .settings()
+            .auth_header_types
+            .iter()
+            .any(|t| t.as_bytes() == scheme)
+        {
             return Ok(None);
         }
         match (parts.next(), parts.next()) {
@@ -72,7 +90,8 @@ impl AuthService {
     fn validated_access(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
         let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
         let invalid = |e| AuthError::InvalidForAnyType(vec![(TokenKind::Access, e)]);
-        let token = std::str::from_utf8(raw).map_err(|_| invalid(crate::token::TokenError::Invalid))?;
+        let token =
+            std::str::from_utf8(raw).map_err(|_| invalid(crate::token::TokenError::Invalid))?;
         let claims = self.tokens().decode(token, now()).map_err(invalid)?;
         claims::check(self.settings(), &claims, Some(TokenKind::Access)).map_err(invalid)?;
         Ok(claims)
@@ -80,17 +99,28 @@ impl AuthService {
 
     /// `JWTAuthentication`: token → user from the database, active and
     /// (with `CHECK_REVOKE_TOKEN`) with an unchanged password.
-    pub async fn authenticate(&self, header: Option<&[u8]>) -> Result<AuthenticatedUser, AuthError> {
+    pub async fn authenticate(
+        &self,
+        header: Option<&[u8]>,
+    ) -> Result<AuthenticatedUser, AuthError> {
         let settings = self.settings();
         let claims = self.validated_access(header)?;
-        let value = claims.get(&settings.user_id_claim).ok_or(AuthError::NoUserIdentification)?;
-        let user = self.user_for_claim(value).await?.ok_or(AuthError::UserNotFound)?;
+        let value = claims
+            .get(&settings.user_id_claim)
+            .ok_or(AuthError::NoUserIdentification)?;
+        let user = self
+            .user_for_claim(value)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
         if settings.check_user_is_active && !user.is_active {
             return Err(AuthError::UserInactive);
         }
         if settings.check_revoke_token {
             let expected = password_digest(&user.password);
-            let presented = claims.get(&settings.revoke_token_claim).and_then(Value::as_str).unwrap_or("");
+            let presented = claims
+                .get(&settings.revoke_token_claim)
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
                 return Err(AuthError::PasswordChanged);
             }

@@ -61,19 +61,30 @@ struct Inner {
 
 impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthService").field("store", &self.inner.store.backend()).finish_non_exhaustive()
+        f.debug_struct("AuthService")
+            .field("store", &self.inner.store.backend())
+            .finish_non_exhaustive()
     }
 }
 
 impl AuthService {
     /// Builds the service; fails (naming the setting) when keys are unusable.
-    pub fn new(settings: Settings, store: Store, hasher: PasswordHasher) -> Result<Self, SettingsError> {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        hasher: PasswordHasher,
+    ) -> Result<Self, SettingsError> {
         Self::builder(settings, store, hasher).build()
     }
 
     /// A builder, for a claims hook.
     pub fn builder(settings: Settings, store: Store, hasher: PasswordHasher) -> AuthServiceBuilder {
-        AuthServiceBuilder { settings, store, hasher, claims_hook: None }
+        AuthServiceBuilder {
+            settings,
+            store,
+            hasher,
+            claims_hook: None,
+        }
     }
 
     /// The settings in force.
@@ -128,7 +139,10 @@ impl AuthService {
 
     /// `CHECK_REVOKE_TOKEN`'s digest of the stored password hash: MD5, upper hex (as simplejwt).
     fn revoke_digest(&self, user: &User) -> Option<String> {
-        self.inner.settings.check_revoke_token.then(|| password_digest(&user.password))
+        self.inner
+            .settings
+            .check_revoke_token
+            .then(|| password_digest(&user.password))
     }
 
     fn add_user_claims(&self, user: &User, claims: &mut Claims) {
@@ -195,7 +209,9 @@ fn user_pk(value: &Value) -> Option<i64> {
     match value {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
         }),
         _ => None,
     }

@@ -23,19 +23,30 @@ impl AuthService {
     /// Logs in with a username and a password (both already trimmed, as DRF
     /// trims them). Every failure is [`AuthError::NoActiveAccount`] and costs
     /// one password verification, whether or not the user exists.
-    pub async fn obtain_pair(&self, username: &str, password: &str) -> Result<TokenPair, AuthError> {
+    pub async fn obtain_pair(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<TokenPair, AuthError> {
         let store = self.store();
         let mut user = store.user_by_username(username).await?;
-        let verification =
-            self.hasher().verify(password, user.as_ref().map(|u| u.password.as_str())).await?;
+        let verification = self
+            .hasher()
+            .verify(password, user.as_ref().map(|u| u.password.as_str()))
+            .await?;
         let needs_rehash = match (verification, &user) {
             (Verification::Valid { needs_rehash }, Some(u)) if u.is_active => needs_rehash,
             _ => return Err(AuthError::NoActiveAccount),
         };
-        let Some(user) = user.as_mut() else { return Err(AuthError::NoActiveAccount) };
+        let Some(user) = user.as_mut() else {
+            return Err(AuthError::NoActiveAccount);
+        };
         if needs_rehash {
             let new_hash = self.hasher().hash(password).await?;
-            if store.upgrade_password(user.id, &user.password, &new_hash).await? {
+            if store
+                .upgrade_password(user.id, &user.password, &new_hash)
+                .await?
+            {
                 user.password = new_hash;
             }
         }
@@ -64,6 +75,9 @@ impl AuthService {
         if self.settings().update_last_login {
             store.touch_last_login(user.id, now as i64).await?;
         }
-        Ok(TokenPair { refresh: self.encode(&mut refresh)?, access: self.encode(&mut access)? })
+        Ok(TokenPair {
+            refresh: self.encode(&mut refresh)?,
+            access: self.encode(&mut access)?,
+        })
     }
 }

@@ -65,7 +65,10 @@ impl AuthService {
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;
         if !settings.rotate_refresh_tokens {
-            return Ok(Refreshed { access, refresh: None });
+            return Ok(Refreshed {
+                access,
+                refresh: None,
+            });
         }
 
         let mut successor = claims.clone();
@@ -91,6 +94,9 @@ impl AuthService {
         } else if let Some(next) = next {
             self.store().add_outstanding(&next).await?;
         }
-        Ok(Refreshed { access, refresh: Some(self.encode(&mut successor)?) })
+        Ok(Refreshed {
+            access,
+            refresh: Some(self.encode(&mut successor)?),
+        })
     }
 }

@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
 use sqlx::migrate::Migrator;
+use sqlx::AnyPool;
 use sqlx::{ConnectOptions, Executor};
 
 use super::StoreError;
@@ -99,7 +99,11 @@ pub(super) async fn connect(
     let statement_timeout_ms = options.statement_timeout.as_millis();
     let synchronous = match options.sqlite_synchronous.to_ascii_uppercase().as_str() {
         s @ ("FULL" | "NORMAL" | "EXTRA") => s.to_owned(),
-        other => return Err(StoreError::Other(format!("unknown SQLite synchronous mode {other:?}"))),
+        other => {
+            return Err(StoreError::Other(format!(
+                "unknown SQLite synchronous mode {other:?}"
+            )))
+        }
     };
     let max = options.max_connections.unwrap_or(match backend {
         Backend::Sqlite => 4,

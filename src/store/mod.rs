@@ -126,7 +126,11 @@ impl From<sqlx::Error> for StoreError {
 fn is_transient(code: Option<&str>) -> bool {
     match code {
         Some(c) => {
-            c == "5" || c == "6" || c == "517" || c.starts_with("08") || c.starts_with("57")
+            c == "5"
+                || c == "6"
+                || c == "517"
+                || c.starts_with("08")
+                || c.starts_with("57")
                 || c == "53300"
         }
         None => false,
@@ -211,7 +215,10 @@ impl Store {
     /// The user with this exact (case-sensitive) username.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = const_format_users("WHERE username = $1");
-        let row = sqlx::query(sql).bind(username).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.as_ref().map(user_from_row).transpose()?)
     }
 
@@ -230,7 +237,9 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let id: i64 = row.try_get("id").map_err(StoreError::from)?;
-        self.user_by_id(id).await?.ok_or_else(|| StoreError::Other("user vanished".into()))
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished".into()))
     }
 
     /// Replaces a user's password hash. Returns false when there is no such user.
@@ -245,7 +254,12 @@ impl Store {
 
     /// Replaces a password hash only if it is still `expected` (re-hash on
     /// login must not overwrite a password changed in between).
-    pub async fn upgrade_password(&self, user_id: i64, expected: &str, new_hash: &str) -> Result<bool> {
+    pub async fn upgrade_password(
+        &self,
+        user_id: i64,
+        expected: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
         let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2 AND password = $3")
             .bind(new_hash)
             .bind(user_id)
@@ -286,8 +300,10 @@ impl Store {
 
     /// Number of user accounts.
     pub async fn count_users(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?;
-        Ok(row.try_get("n").map_err(StoreError::from)?)
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_get("n").map_err(StoreError::from)
     }
 
     // ---- tokens ------------------------------------------------------------
@@ -405,7 +421,11 @@ fn const_format_users(where_clause: &'static str) -> &'static str {
     use std::sync::OnceLock;
     static BY_ID: OnceLock<String> = OnceLock::new();
     static BY_NAME: OnceLock<String> = OnceLock::new();
-    let cell = if where_clause.contains("id =") { &BY_ID } else { &BY_NAME };
+    let cell = if where_clause.contains("id =") {
+        &BY_ID
+    } else {
+        &BY_NAME
+    };
     cell.get_or_init(|| format!("SELECT {USER_COLUMNS} FROM users {where_clause}"))
 }
 

@@ -34,7 +34,9 @@ pub struct TokenBackend {
 pub struct SignError(String);
 
 fn b64_decode(segment: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment).ok()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()
 }
 
 /// PyJWT's `int(value)` for a time claim: numbers only, truncated toward zero.
@@ -62,7 +64,11 @@ impl TokenBackend {
     /// if present, appended otherwise — as simplejwt's encoder does).
     pub fn encode(&self, claims: &mut Claims) -> Result<String, SignError> {
         if let Some(aud) = &self.audience {
-            let value = if aud.len() == 1 { Value::from(aud[0].clone()) } else { Value::from(aud.clone()) };
+            let value = if aud.len() == 1 {
+                Value::from(aud[0].clone())
+            } else {
+                Value::from(aud.clone())
+            };
             claims.insert("aud".into(), value);
         }
         if let Some(iss) = &self.issuer {
@@ -74,7 +80,10 @@ impl TokenBackend {
         token.push_str(header);
         token.push('.');
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = self.keys.sign(token.as_bytes()).map_err(|e| SignError(e.to_string()))?;
+        let signature = self
+            .keys
+            .sign(token.as_bytes())
+            .map_err(|e| SignError(e.to_string()))?;
         token.push('.');
         token.push_str(&signature);
         Ok(token)
@@ -206,17 +215,22 @@ mod tests {
     #[test]
     fn encodes_the_spec_vectors_byte_for_byte() {
         let b = backend(&[]);
-        let mut c = claims(r#"{"token_type":"access","exp":2000000000,"iat":1999999700,"jti":"0123456789abcdef0123456789abcdef","user_id":"1"}"#);
+        let mut c = claims(
+            r#"{"token_type":"access","exp":2000000000,"iat":1999999700,"jti":"0123456789abcdef0123456789abcdef","user_id":"1"}"#,
+        );
         assert_eq!(b.encode(&mut c).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoyMDAwMDAwMDAwLCJpYXQiOjE5OTk5OTk3MDAsImp0aSI6IjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmIiwidXNlcl9pZCI6IjEifQ.u4p9MxMjiMC1bTEYpRo4pacF6NSy_8vseUUYBhCOi28");
         let b = backend(&[("AUDIENCE", "svc"), ("ISSUER", "https://iss")]);
-        let mut c = claims(r#"{"token_type":"access","exp":2000000000,"iat":1999999700,"jti":"0123456789abcdef0123456789abcdef","user_id":"1"}"#);
+        let mut c = claims(
+            r#"{"token_type":"access","exp":2000000000,"iat":1999999700,"jti":"0123456789abcdef0123456789abcdef","user_id":"1"}"#,
+        );
         assert_eq!(b.encode(&mut c).unwrap(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoyMDAwMDAwMDAwLCJpYXQiOjE5OTk5OTk3MDAsImp0aSI6IjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmIiwidXNlcl9pZCI6IjEiLCJhdWQiOiJzdmMiLCJpc3MiOiJodHRwczovL2lzcyJ9.Gqz90_h9n2DgDdenKsjipIz0FS6yLEyztC3D6IH836Q");
     }
 
     #[test]
     fn decode_round_trips_and_checks_exp_at_the_boundary() {
         let b = backend(&[]);
-        let mut c = claims(r#"{"token_type":"access","exp":2000,"iat":1000,"jti":"x","user_id":"1"}"#);
+        let mut c =
+            claims(r#"{"token_type":"access","exp":2000,"iat":1000,"jti":"x","user_id":"1"}"#);
         let t = b.encode(&mut c).unwrap();
         assert_eq!(b.decode(&t, 1999.9).unwrap(), c);
         assert_eq!(b.decode(&t, 2000.0), Err(TokenError::Expired));
@@ -248,7 +262,9 @@ mod tests {
         let ok = b.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
         assert!(b.decode(&ok, 1000.0).is_ok());
         // Same key, no aud/iss: refused by the configured backend, accepted by the plain one.
-        let bare = plain.encode(&mut claims(r#"{"exp":9000,"aud":"other"}"#)).unwrap();
+        let bare = plain
+            .encode(&mut claims(r#"{"exp":9000,"aud":"other"}"#))
+            .unwrap();
         assert!(plain.decode(&bare, 1000.0).is_ok());
         assert_eq!(b.decode(&bare, 1000.0), Err(TokenError::Invalid));
     }
@@ -259,13 +275,28 @@ mod tests {
         let hs512 = backend(&[("ALGORITHM", "HS512"), ("SIGNING_KEY", &"k".repeat(64))]);
         let t = hs512.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
         assert_eq!(b.decode(&t, 1000.0), Err(TokenError::Invalid));
-        let none = format!("{}.", assemble_unsigned(br#"{"alg":"none","typ":"JWT"}"#, br#"{"exp":9000}"#));
+        let none = format!(
+            "{}.",
+            assemble_unsigned(br#"{"alg":"none","typ":"JWT"}"#, br#"{"exp":9000}"#)
+        );
         assert_eq!(b.decode(&none, 1000.0), Err(TokenError::Invalid));
         let good = b.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
         let padded = format!("{good}=");
         assert_eq!(b.decode(&padded, 1000.0), Err(TokenError::Invalid));
-        for garbage in ["", ".", "..", "a.b.c", "a.b.c.d", "garbage", &"a".repeat(9000)] {
-            assert_eq!(b.decode(garbage, 1000.0), Err(TokenError::Invalid), "{garbage}");
+        for garbage in [
+            "",
+            ".",
+            "..",
+            "a.b.c",
+            "a.b.c.d",
+            "garbage",
+            &"a".repeat(9000),
+        ] {
+            assert_eq!(
+                b.decode(garbage, 1000.0),
+                Err(TokenError::Invalid),
+                "{garbage}"
+            );
         }
     }
 }

@@ -119,7 +119,10 @@ pub fn rotate(settings: &Settings, refresh: &mut Claims, now: f64) {
     if let Some(jti_claim) = &settings.jti_claim {
         refresh.insert(jti_claim.clone(), Value::from(new_jti()));
     }
-    refresh.insert("exp".into(), epoch(now + TokenKind::Refresh.lifetime(settings)));
+    refresh.insert(
+        "exp".into(),
+        epoch(now + TokenKind::Refresh.lifetime(settings)),
+    );
     refresh.insert("iat".into(), epoch(now));
 }
 
@@ -137,7 +140,11 @@ pub fn exp(claims: &Claims) -> Option<i64> {
 /// simplejwt's checks after decoding, in its order: `exp` present, `jti`
 /// present, then the token type (skipped when `expected` is `None`, as
 /// `UntypedToken` does for the verify endpoint).
-pub fn check(settings: &Settings, claims: &Claims, expected: Option<TokenKind>) -> Result<(), TokenError> {
+pub fn check(
+    settings: &Settings,
+    claims: &Claims,
+    expected: Option<TokenKind>,
+) -> Result<(), TokenError> {
     if !claims.contains_key("exp") {
         return Err(TokenError::MissingClaim("exp".into()));
     }
@@ -178,7 +185,10 @@ mod tests {
         with_custom.insert("username".into(), "alice".into());
         let access = access_from_refresh(&s, &with_custom, now);
         let keys: Vec<_> = access.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "username"]);
+        assert_eq!(
+            keys,
+            ["token_type", "exp", "iat", "jti", "user_id", "username"]
+        );
         assert_eq!(access["token_type"], "access");
         assert_eq!(access["exp"], 1_999_999_700 + 300);
         assert_ne!(access["jti"], refresh["jti"]);
@@ -202,15 +212,26 @@ mod tests {
         let s = Settings::default();
         let mut c = for_user(&s, TokenKind::Access, "1".into(), None, 1000.0);
         assert_eq!(check(&s, &c, Some(TokenKind::Access)), Ok(()));
-        assert_eq!(check(&s, &c, Some(TokenKind::Refresh)), Err(TokenError::WrongType));
+        assert_eq!(
+            check(&s, &c, Some(TokenKind::Refresh)),
+            Err(TokenError::WrongType)
+        );
         assert_eq!(check(&s, &c, None), Ok(()));
         c.remove("token_type");
-        assert_eq!(check(&s, &c, Some(TokenKind::Access)), Err(TokenError::NoType));
+        assert_eq!(
+            check(&s, &c, Some(TokenKind::Access)),
+            Err(TokenError::NoType)
+        );
         c.remove("jti");
-        assert_eq!(check(&s, &c, Some(TokenKind::Access)), Err(TokenError::NoId));
+        assert_eq!(
+            check(&s, &c, Some(TokenKind::Access)),
+            Err(TokenError::NoId)
+        );
         c.remove("exp");
         assert_eq!(
-            check(&s, &c, Some(TokenKind::Access)).unwrap_err().to_string(),
+            check(&s, &c, Some(TokenKind::Access))
+                .unwrap_err()
+                .to_string(),
             "Token has no 'exp' claim"
         );
     }

@@ -54,8 +54,12 @@ mod tests {
 
     #[test]
     fn non_ascii_is_escaped_like_python() {
-        let v = serde_json::json!({"name": "Zo\u{eb} \u{2713}", "emoji": "\u{1F600}", "c": "\u{1}"});
+        let v =
+            serde_json::json!({"name": "Zo\u{eb} \u{2713}", "emoji": "\u{1F600}", "c": "\u{1}"});
         let s = String::from_utf8(to_ascii_vec(&v).unwrap()).unwrap();
-        assert_eq!(s, r#"{"name":"Zo\u00eb \u2713","emoji":"\ud83d\ude00","c":"\u0001"}"#);
+        assert_eq!(
+            s,
+            r#"{"name":"Zo\u00eb \u2713","emoji":"\ud83d\ude00","c":"\u0001"}"#
+        );
     }
 }
