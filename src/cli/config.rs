@@ -37,6 +37,9 @@ pub(crate) struct Config {
     pub max_body_bytes: usize,
     pub key_file: Option<PathBuf>,
     pub log_filter: String,
+    /// `serve` migrates on start (default); with several instances, turn it
+    /// off and run `simplejwt migrate` once: instances then only check the schema.
+    pub migrate_on_start: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -129,7 +132,16 @@ impl Config {
             Some(v) => parse_num("max_body_bytes", &v)?,
             None => simplejwt::http::DEFAULT_MAX_BODY_BYTES,
         };
+        let migrate_on_start = match opt("SIMPLEJWT_MIGRATE_ON_START", "migrate_on_start") {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(Failure::Config(format!("migrate_on_start: {v:?} is not a boolean"))),
+            },
+            None => true,
+        };
         Ok(Config {
+            migrate_on_start,
             settings_map,
             database_url: opt("DATABASE_URL", "database_url")
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
@@ -232,10 +244,8 @@ pub(crate) async fn check(config: &Config) -> CliResult {
     println!("Database: {}", config.database_label());
     let store = config.store().await?;
     store.ping().await?;
-    match store.count_users().await {
-        Ok(n) => println!("  schema up to date; {n} user(s)"),
-        Err(_) => println!("  schema not migrated yet (run `simplejwt migrate`)"),
-    }
+    store.check_schema().await?;
+    println!("  schema up to date; {} user(s)", store.count_users().await?);
     println!("Configuration OK.");
     Ok(())
 }

@@ -18,9 +18,12 @@ const INITIAL_ADMIN_FLAG: &str = "initial_admin_created";
 pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let mut settings = config.settings()?;
     let store = config.store().await?;
-    store.migrate().await.map_err(|e| {
-        Failure::Runtime(format!("cannot migrate {}: {e}", config.database_label()))
-    })?;
+    let prepared = if config.migrate_on_start {
+        store.migrate().await
+    } else {
+        store.check_schema().await
+    };
+    prepared.map_err(|e| Failure::Runtime(format!("database {}: {e}", config.database_label())))?;
 
     if settings.signing_key.is_none() {
         if !simplejwt::keys::is_hmac(settings.algorithm) {

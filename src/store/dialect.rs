@@ -156,3 +156,34 @@ pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Stor
         other => StoreError::Schema(other.to_string()),
     })
 }
+
+pub(super) async fn check_schema(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    use sqlx::migrate::Migrate;
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    let mut conn = pool.acquire().await?;
+    conn.ensure_migrations_table().await.map_err(|e| StoreError::Schema(e.to_string()))?;
+    let applied = conn.list_applied_migrations().await.map_err(|e| StoreError::Schema(e.to_string()))?;
+    if let Some(unknown) = applied
+        .iter()
+        .find(|a| !migrator.iter().any(|m| m.version == a.version))
+    {
+        return Err(StoreError::Schema(format!(
+            "the database has migration {}, which this version of simplejwt does not know: \
+             it was migrated by a newer version; upgrade this program",
+            unknown.version
+        )));
+    }
+    if let Some(pending) = migrator
+        .iter()
+        .find(|m| !m.migration_type.is_down_migration() && !applied.iter().any(|a| a.version == m.version))
+    {
+        return Err(StoreError::Schema(format!(
+            "migration {} ({}) is not applied yet: run `simplejwt migrate`",
+            pending.version, pending.description
+        )));
+    }
+    Ok(())
+}

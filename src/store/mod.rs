@@ -163,13 +163,18 @@ fn user_from_row(row: &AnyRow) -> std::result::Result<User, sqlx::Error> {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Client-side deadline for one store call: a database that stops
+    /// answering (a cut network, not just a refused connection) becomes a
+    /// clear "unavailable" instead of a request that hangs.
+    deadline: std::time::Duration,
 }
 
 impl Store {
     /// Connects to `database_url` (`sqlite://…` or `postgres://…`) without migrating.
     pub async fn connect(database_url: &str, options: &StoreOptions) -> Result<Self> {
         let (pool, backend) = dialect::connect(database_url, options).await?;
-        Ok(Self { pool, backend })
+        let deadline = options.statement_timeout + options.connect_timeout;
+        Ok(Self { pool, backend, deadline })
     }
 
     /// Which database this is.
@@ -184,8 +189,27 @@ impl Store {
 
     /// Applies pending migrations. Refuses a schema newer than this program
     /// (a migration applied by a newer version that this one does not know).
+    /// On PostgreSQL the migrator holds an advisory lock, so instances
+    /// starting together do not migrate twice.
     pub async fn migrate(&self) -> Result<()> {
         dialect::migrate(&self.pool, self.backend).await
+    }
+
+    /// Checks without changing anything that the schema is exactly the one
+    /// this program knows: not older (run `migrate`), not newer (upgrade).
+    pub async fn check_schema(&self) -> Result<()> {
+        dialect::check_schema(&self.pool, self.backend).await
+    }
+
+    /// Runs one store operation under the client-side deadline.
+    async fn timed<T>(&self, op: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        match tokio::time::timeout(self.deadline, op).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "no answer from the database within {:?}",
+                self.deadline
+            ))),
+        }
     }
 
     /// Closes the pool, waiting for checked-out connections.
@@ -207,49 +231,61 @@ impl Store {
 
     /// The user with this primary key.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let sql = const_format_users("WHERE id = $1");
-        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(user_from_row).transpose()?)
+        self.timed(async {
+            let sql = const_format_users("WHERE id = $1");
+            let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+            Ok(row.as_ref().map(user_from_row).transpose()?)
+        })
+        .await
     }
 
     /// The user with this exact (case-sensitive) username.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let sql = const_format_users("WHERE username = $1");
-        let row = sqlx::query(sql)
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(user_from_row).transpose()?)
+        self.timed(async {
+            let sql = const_format_users("WHERE username = $1");
+            let row = sqlx::query(sql)
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.as_ref().map(user_from_row).transpose()?)
+        })
+        .await
     }
 
     /// Creates a user; [`StoreError::Conflict`] when the username is taken.
     pub async fn create_user(&self, new: &NewUser, now: i64) -> Result<User> {
-        let sql = "INSERT INTO users (username, password, email, is_active, is_staff, \
-                   is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-        let row = sqlx::query(sql)
-            .bind(&new.username)
-            .bind(&new.password_hash)
-            .bind(&new.email)
-            .bind(i64::from(new.is_active))
-            .bind(i64::from(new.is_staff))
-            .bind(i64::from(new.is_superuser))
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?;
-        let id: i64 = row.try_get("id").map_err(StoreError::from)?;
-        self.user_by_id(id)
-            .await?
-            .ok_or_else(|| StoreError::Other("user vanished".into()))
+        self.timed(async {
+            let sql = "INSERT INTO users (username, password, email, is_active, is_staff, \
+                       is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+            let row = sqlx::query(sql)
+                .bind(&new.username)
+                .bind(&new.password_hash)
+                .bind(&new.email)
+                .bind(i64::from(new.is_active))
+                .bind(i64::from(new.is_staff))
+                .bind(i64::from(new.is_superuser))
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+            let id: i64 = row.try_get("id").map_err(StoreError::from)?;
+            self.user_by_id(id)
+                .await?
+                .ok_or_else(|| StoreError::Other("user vanished".into()))
+        })
+        .await
     }
 
     /// Replaces a user's password hash. Returns false when there is no such user.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool> {
-        let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        self.timed(async {
+            let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Replaces a password hash only if it is still `expected` (re-hash on
@@ -260,78 +296,102 @@ impl Store {
         expected: &str,
         new_hash: &str,
     ) -> Result<bool> {
-        let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2 AND password = $3")
-            .bind(new_hash)
-            .bind(user_id)
-            .bind(expected)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        self.timed(async {
+            let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2 AND password = $3")
+                .bind(new_hash)
+                .bind(user_id)
+                .bind(expected)
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Activates or deactivates a user. Returns false when there is no such user.
     pub async fn set_active(&self, username: &str, active: bool) -> Result<bool> {
-        let r = sqlx::query("UPDATE users SET is_active = $1 WHERE username = $2")
-            .bind(i64::from(active))
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        self.timed(async {
+            let r = sqlx::query("UPDATE users SET is_active = $1 WHERE username = $2")
+                .bind(i64::from(active))
+                .bind(username)
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Deletes a user; their tokens stay recorded with no owner, blacklist rows survive.
     pub async fn delete_user(&self, username: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM users WHERE username = $1")
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        self.timed(async {
+            let r = sqlx::query("DELETE FROM users WHERE username = $1")
+                .bind(username)
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Records a successful login time.
     pub async fn touch_last_login(&self, user_id: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.timed(async {
+            sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
+                .bind(now)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Number of user accounts.
     pub async fn count_users(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.pool)
-            .await?;
-        row.try_get("n").map_err(StoreError::from)
+        self.timed(async {
+            let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+                .fetch_one(&self.pool)
+                .await?;
+            row.try_get("n").map_err(StoreError::from)
+        })
+        .await
     }
 
     // ---- tokens ------------------------------------------------------------
 
     /// Records an issued refresh token (idempotent by `jti`).
     pub async fn add_outstanding(&self, token: &OutstandingToken) -> Result<()> {
-        insert_outstanding(&self.pool, token).await
+        self.timed(async {
+            insert_outstanding(&self.pool, token).await
+        })
+        .await
     }
 
     /// Whether the token with this id is blacklisted.
     pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 AS hit FROM blacklisted_tokens b \
-             JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1",
-        )
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        self.timed(async {
+            let row = sqlx::query(
+                "SELECT 1 AS hit FROM blacklisted_tokens b \
+                 JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1",
+            )
+            .bind(jti)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.is_some())
+        })
+        .await
     }
 
     /// Blacklists a token (recording it as outstanding first if it never was).
     /// Returns false when it was already blacklisted.
     pub async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let claimed = claim(&mut tx, token, now).await?;
-        tx.commit().await?;
-        Ok(claimed)
+        self.timed(async {
+            let mut tx = self.begin_write().await?;
+            let claimed = claim(&mut tx, token, now).await?;
+            tx.commit().await?;
+            Ok(claimed)
+        })
+        .await
     }
 
     /// Rotation: blacklists `used` and records `successor`, atomically.
@@ -343,14 +403,17 @@ impl Store {
         successor: &OutstandingToken,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        if !claim(&mut tx, used, now).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_outstanding(&mut *tx, successor).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.timed(async {
+            let mut tx = self.begin_write().await?;
+            if !claim(&mut tx, used, now).await? {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_outstanding(&mut *tx, successor).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Deletes outstanding tokens expired at `now` (and, by cascade, their
@@ -359,14 +422,18 @@ impl Store {
     pub async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64> {
         let mut total = 0;
         loop {
-            let r = sqlx::query(
-                "DELETE FROM outstanding_tokens WHERE id IN \
-                 (SELECT id FROM outstanding_tokens WHERE expires_at <= $1 LIMIT $2)",
-            )
-            .bind(now)
-            .bind(batch)
-            .execute(&self.pool)
-            .await?;
+            let r = self
+                .timed(async {
+                    Ok(sqlx::query(
+                        "DELETE FROM outstanding_tokens WHERE id IN \
+                         (SELECT id FROM outstanding_tokens WHERE expires_at <= $1 LIMIT $2)",
+                    )
+                    .bind(now)
+                    .bind(batch)
+                    .execute(&self.pool)
+                    .await?)
+                })
+                .await?;
             total += r.rows_affected();
             if r.rows_affected() < batch as u64 {
                 return Ok(total);
@@ -377,42 +444,54 @@ impl Store {
 
     /// Counts of (outstanding, blacklisted) rows.
     pub async fn token_counts(&self) -> Result<(i64, i64)> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM outstanding_tokens) AS o, \
-                    (SELECT COUNT(*) FROM blacklisted_tokens) AS b",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row.try_get("o")?, row.try_get("b")?))
+        self.timed(async {
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM outstanding_tokens) AS o, \
+                        (SELECT COUNT(*) FROM blacklisted_tokens) AS b",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            Ok((row.try_get("o")?, row.try_get("b")?))
+        })
+        .await
     }
 
     // ---- metadata ----------------------------------------------------------
 
     /// Sets a metadata flag once; returns false if it was already set.
     pub async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO simplejwt_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        self.timed(async {
+            let r = sqlx::query(
+                "INSERT INTO simplejwt_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Reads a metadata value.
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM simplejwt_meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get("value")).transpose()?)
+        self.timed(async {
+            let row = sqlx::query("SELECT value FROM simplejwt_meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(|r| r.try_get("value")).transpose()?)
+        })
+        .await
     }
 
     /// A trivial round trip: is the database answering?
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
-        Ok(())
+        self.timed(async {
+            sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
+            Ok(())
+        })
+        .await
     }
 }
 
