@@ -100,7 +100,7 @@ enum Command {
         /// Login name.
         name: String,
         /// true to activate, false to deactivate.
-        #[arg(value_parser = clap::builder::BoolishValueParser::new())]
+        #[arg(action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
         active: bool,
     },
     /// Delete outstanding (and blacklisted) tokens whose expiry has passed, in small batches.
