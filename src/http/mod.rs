@@ -108,6 +108,19 @@ pub fn app(state: AppState) -> Router {
         .merge(protected)
         .fallback(append_slash_or_404)
         .layer(middleware::map_response(security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+}
+
+/// A bug must not take the connection down or leak a stack trace: log it,
+/// answer a plain JSON 500.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "handler panicked");
+    ApiError::Auth(crate::error::AuthError::Internal).into_response()
 }
 
 fn token_view<H, T>(handler: H) -> MethodRouter<AppState>
