@@ -174,7 +174,11 @@ impl Store {
     pub async fn connect(database_url: &str, options: &StoreOptions) -> Result<Self> {
         let (pool, backend) = dialect::connect(database_url, options).await?;
         let deadline = options.statement_timeout + options.connect_timeout;
-        Ok(Self { pool, backend, deadline })
+        Ok(Self {
+            pool,
+            backend,
+            deadline,
+        })
     }
 
     /// Which database this is.
@@ -241,6 +245,10 @@ impl Store {
 
     /// The user with this exact (case-sensitive) username.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        // No stored name contains NUL, and PostgreSQL refuses it in text parameters.
+        if username.contains('\0') {
+            return Ok(None);
+        }
         self.timed(async {
             let sql = const_format_users("WHERE username = $1");
             let row = sqlx::query(sql)
@@ -361,14 +369,16 @@ impl Store {
 
     /// Records an issued refresh token (idempotent by `jti`).
     pub async fn add_outstanding(&self, token: &OutstandingToken) -> Result<()> {
-        self.timed(async {
-            insert_outstanding(&self.pool, token).await
-        })
-        .await
+        self.timed(async { insert_outstanding(&self.pool, token).await })
+            .await
     }
 
     /// Whether the token with this id is blacklisted.
     pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
+        // Token ids with NUL are refused before they are stored (see token::claims::check).
+        if jti.contains('\0') {
+            return Ok(false);
+        }
         self.timed(async {
             let row = sqlx::query(
                 "SELECT 1 AS hit FROM blacklisted_tokens b \

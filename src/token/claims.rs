@@ -149,8 +149,11 @@ pub fn check(
         return Err(TokenError::MissingClaim("exp".into()));
     }
     if let Some(jti_claim) = &settings.jti_claim {
-        if !claims.contains_key(jti_claim) {
-            return Err(TokenError::NoId);
+        match claims.get(jti_claim) {
+            None => return Err(TokenError::NoId),
+            // An id must be storable on every backend (PostgreSQL text has no NUL).
+            Some(Value::String(id)) if id.contains('\0') => return Err(TokenError::Invalid),
+            Some(_) => {}
         }
     }
     if let (Some(kind), Some(type_claim)) = (expected, &settings.token_type_claim) {
