@@ -9,14 +9,78 @@
 //! the hash output (RFC 7518 §3.2), an unreadable PEM, or a private and public
 //! key that do not belong together (checked by signing and verifying a probe).
 
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
+use sha2::{Sha256, Sha384, Sha512};
 
 use crate::settings::{algorithm_name, Settings, SettingsError};
+
+/// An HMAC already keyed with the secret: each signature clones it instead
+/// of running the key schedule again (the hot path of every request).
+#[derive(Clone)]
+enum KeyedHmac {
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl KeyedHmac {
+    fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
+        Some(match alg {
+            Algorithm::HS256 => Self::Sha256(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS384 => Self::Sha384(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS512 => Self::Sha512(Hmac::new_from_slice(secret).ok()?),
+            _ => return None,
+        })
+    }
+
+    fn sign(&self, message: &[u8]) -> String {
+        let tag = match self {
+            Self::Sha256(m) => m
+                .clone()
+                .chain_update(message)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Self::Sha384(m) => m
+                .clone()
+                .chain_update(message)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Self::Sha512(m) => m
+                .clone()
+                .chain_update(message)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
+    }
+
+    /// Constant-time check of a base64url tag, without allocating.
+    fn verify(&self, signature: &str, message: &[u8]) -> bool {
+        let mut tag = [0u8; 64];
+        let Ok(len) = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode_slice(signature.as_bytes(), &mut tag)
+        else {
+            return false;
+        };
+        let tag = &tag[..len];
+        match self {
+            Self::Sha256(m) => m.clone().chain_update(message).verify_slice(tag).is_ok(),
+            Self::Sha384(m) => m.clone().chain_update(message).verify_slice(tag).is_ok(),
+            Self::Sha512(m) => m.clone().chain_update(message).verify_slice(tag).is_ok(),
+        }
+    }
+}
 
 /// The prepared keys for the configured algorithm.
 #[derive(Clone)]
 pub struct Keys {
     algorithm: Algorithm,
+    hmac: Option<KeyedHmac>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     /// base64url of `{"alg":"<ALG>","typ":"JWT"}`: the header every token we mint carries,
@@ -108,8 +172,14 @@ impl Keys {
             (enc, dec)
         };
         let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg));
+        let hmac = if is_hmac(alg) {
+            KeyedHmac::new(alg, signing.expose().as_bytes())
+        } else {
+            None
+        };
         let keys = Keys {
             algorithm: alg,
+            hmac,
             encoding,
             decoding,
             header_b64: crate::token::b64(header.as_bytes()),
@@ -149,15 +219,21 @@ impl Keys {
 
     /// Signs `header.payload`, returning the base64url signature.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
-        crypto::sign(message, &self.encoding, self.algorithm)
+        match &self.hmac {
+            Some(hmac) => Ok(hmac.sign(message)),
+            None => crypto::sign(message, &self.encoding, self.algorithm),
+        }
     }
 
     /// Checks a base64url signature over `header.payload`.
     pub(crate) fn verify(&self, signature: &str, message: &[u8]) -> bool {
-        matches!(
-            crypto::verify(signature, message, &self.decoding, self.algorithm),
-            Ok(true)
-        )
+        match &self.hmac {
+            Some(hmac) => hmac.verify(signature, message),
+            None => matches!(
+                crypto::verify(signature, message, &self.decoding, self.algorithm),
+                Ok(true)
+            ),
+        }
     }
 }
 
@@ -178,6 +254,33 @@ mod tests {
         let e = Keys::from_settings(&settings(&[("SIGNING_KEY", &k32), ("ALGORITHM", "HS512")]))
             .unwrap_err();
         assert!(e.message.contains("64"), "{e}");
+    }
+
+    #[test]
+    fn keyed_hmac_agrees_with_jsonwebtoken() {
+        for alg in ["HS256", "HS384", "HS512"] {
+            let secret = "s".repeat(64);
+            let keys =
+                Keys::from_settings(&settings(&[("SIGNING_KEY", &secret), ("ALGORITHM", alg)]))
+                    .unwrap();
+            let message = b"header.payload";
+            let ours = keys.sign(message).unwrap();
+            let theirs = crypto::sign(
+                message,
+                &EncodingKey::from_secret(secret.as_bytes()),
+                keys.algorithm(),
+            )
+            .unwrap();
+            assert_eq!(ours, theirs, "{alg}");
+            assert!(keys.verify(&ours, message));
+            assert!(!keys.verify(&ours, b"header.payloaD"));
+            let mut tampered = ours.clone().into_bytes();
+            tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+            assert!(!keys.verify(std::str::from_utf8(&tampered).unwrap(), message));
+            assert!(!keys.verify(&format!("{ours}="), message));
+            assert!(!keys.verify("", message));
+            assert!(!keys.verify(&"A".repeat(200), message));
+        }
     }
 
     #[test]
