@@ -136,7 +136,11 @@ impl Config {
             Some(v) => match v.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => true,
                 "0" | "false" | "no" | "off" => false,
-                _ => return Err(Failure::Config(format!("migrate_on_start: {v:?} is not a boolean"))),
+                _ => {
+                    return Err(Failure::Config(format!(
+                        "migrate_on_start: {v:?} is not a boolean"
+                    )))
+                }
             },
             None => true,
         };
@@ -211,8 +215,10 @@ pub(crate) fn redact_url(url: &str) -> String {
 pub(crate) fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -245,7 +251,10 @@ pub(crate) async fn check(config: &Config) -> CliResult {
     let store = config.store().await?;
     store.ping().await?;
     store.check_schema().await?;
-    println!("  schema up to date; {} user(s)", store.count_users().await?);
+    println!(
+        "  schema up to date; {} user(s)",
+        store.count_users().await?
+    );
     println!("Configuration OK.");
     Ok(())
 }

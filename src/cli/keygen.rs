@@ -86,6 +86,14 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> 
     file.sync_all()
 }
 
+/// `<prefix>.<suffix>`, keeping any dots already in the prefix (`jwt.2025` → `jwt.2025.key`).
+fn with_suffix(prefix: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = prefix.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    name.into()
+}
+
 pub(crate) fn run(algorithm: &str, out: Option<&Path>) -> CliResult {
     let alg = parse_algorithm(algorithm).map_err(Failure::Config)?;
     let (private, public) = generate(alg)?;
@@ -102,7 +110,7 @@ pub(crate) fn run(algorithm: &str, out: Option<&Path>) -> CliResult {
             }
         }
         Some(prefix) => {
-            let key_path = prefix.with_extension("key");
+            let key_path = with_suffix(prefix, "key");
             write_private(&key_path, &private).map_err(|e| {
                 Failure::Runtime(format!("cannot write {}: {e}", key_path.display()))
             })?;
@@ -111,7 +119,7 @@ pub(crate) fn run(algorithm: &str, out: Option<&Path>) -> CliResult {
                 key_path.display()
             );
             if let Some(public) = public {
-                let pub_path = prefix.with_extension("pub");
+                let pub_path = with_suffix(prefix, "pub");
                 std::fs::write(&pub_path, public).map_err(|e| {
                     Failure::Runtime(format!("cannot write {}: {e}", pub_path.display()))
                 })?;

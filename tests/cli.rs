@@ -1,0 +1,932 @@
+//! The `simplejwt` binary, run the way an operator runs it: each test makes a
+//! temporary directory with its own SQLite database, runs the real executable
+//! (`CARGO_BIN_EXE_simplejwt`) with an environment scrubbed of any inherited
+//! `SIMPLE_JWT_*`, `SIMPLEJWT_*`, `DATABASE_URL` and `RUST_LOG`, and checks exit
+//! statuses (0 ok, 1 failure, 2 bad configuration or usage), messages, files,
+//! and, through `serve` on a free port, what the commands did to the logins.
+//!
+//! Servers are waited for by polling their port and stopped with SIGTERM,
+//! which must end them with status 0 (graceful shutdown). Every child has a
+//! deadline, so a command that hangs fails its test instead of the suite.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_simplejwt");
+/// Longest any one-shot command may take (RSA key generation is the slowest).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a server may take to listen, or to stop after SIGTERM.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(20);
+/// The database every command of a sandbox shares (relative to the sandbox).
+const DATABASE_URL: &str = "sqlite://db.sqlite3";
+const NO_ACTIVE_ACCOUNT: &str = "No active account found with the given credentials";
+
+// ---- running commands ------------------------------------------------------
+
+/// Configuration an outer environment could leak into the child.
+fn inherited_config(name: &OsStr) -> bool {
+    name.to_str().is_some_and(|n| {
+        n.starts_with("SIMPLE_JWT_")
+            || n.starts_with("SIMPLEJWT_")
+            || n == "DATABASE_URL"
+            || n == "RUST_LOG"
+    })
+}
+
+/// The outcome of a one-shot command.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn assert_code(&self, expected: i32, what: &str) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "{what}: expected exit status {expected}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn assert_stderr_contains(&self, needle: &str, what: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "{what}: stderr does not mention {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A temporary working directory with its own database.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    logs: AtomicU32,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            logs: AtomicU32::new(0),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The binary with a clean environment, run in the sandbox on its database.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(BIN);
+        for (name, _) in std::env::vars_os() {
+            if inherited_config(&name) {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.current_dir(self.dir.path())
+            .env("DATABASE_URL", DATABASE_URL)
+            .envs(env.iter().copied())
+            .args(args);
+        cmd
+    }
+
+    /// Runs a command to completion; `stdin: None` gives it no input at all
+    /// (and no terminal).
+    fn run(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
+        let mut cmd = self.command(args, env);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd.spawn().expect("spawn simplejwt");
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // A command that refuses early never reads: a broken pipe is fine.
+            let _ = pipe.write_all(input);
+        }
+        let pid = child.id();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let output = match rx.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(output) => output.expect("wait for simplejwt"),
+            Err(_) => {
+                signal(pid, "KILL");
+                panic!("simplejwt {args:?} did not finish within {COMMAND_TIMEOUT:?}");
+            }
+        };
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn migrate(&self) {
+        self.run(&["migrate"], &[], None)
+            .assert_code(0, "migrate")
+            .assert_stderr_contains("up to date", "migrate");
+    }
+
+    fn create_user(&self, name: &str, password: &str, flags: &[&str]) -> Run {
+        let mut args = vec!["createuser", name, "--password-stdin"];
+        args.extend_from_slice(flags);
+        let run = self.run(&args, &[], Some(password.as_bytes()));
+        run.assert_code(0, &format!("createuser {name}"));
+        run
+    }
+
+    /// Starts `serve` on a free port and waits until it accepts connections.
+    fn serve(&self, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let n = self.logs.fetch_add(1, Ordering::Relaxed);
+        let log_path = self.path(&format!("serve-{n}.log"));
+        let log = File::create(&log_path).expect("log file");
+        let mut cmd = self.command(&["serve", "--bind", &address], env);
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        let mut server = Server {
+            child: Some(cmd.spawn().expect("spawn simplejwt serve")),
+            base: format!("http://{address}"),
+            log_path,
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("http client"),
+        };
+        let deadline = Instant::now() + SERVER_TIMEOUT;
+        loop {
+            if TcpStream::connect(&address).is_ok() {
+                return server;
+            }
+            let child = server.child.as_mut().expect("running");
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                panic!(
+                    "serve exited before listening ({status}):\n{}",
+                    server.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not listen on {address} within {SERVER_TIMEOUT:?}:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {pid} failed");
+}
+
+fn wait_with_deadline(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running `simplejwt serve`; killed if the test ends without stopping it.
+struct Server {
+    child: Option<Child>,
+    base: String,
+    log_path: PathBuf,
+    client: reqwest::Client,
+}
+
+impl Server {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit status and everything the server wrote.
+    fn stop(mut self) -> (ExitStatus, String) {
+        let mut child = self.child.take().expect("running");
+        signal(child.id(), "TERM");
+        let Some(status) = wait_with_deadline(&mut child, SERVER_TIMEOUT) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "serve ignored SIGTERM for {SERVER_TIMEOUT:?}:\n{}",
+                self.log()
+            );
+        };
+        (status, self.log())
+    }
+
+    /// Stops the server and asserts a graceful exit (status 0).
+    fn stop_gracefully(self) -> String {
+        let (status, log) = self.stop();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "serve after SIGTERM: {status}\n{log}"
+        );
+        log
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, access: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn login(&self, username: &str, password: &str) -> (u16, Value) {
+        self.post(
+            "/api/token/",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in and returns the token pair; panics unless the login succeeds.
+    async fn tokens(&self, username: &str, password: &str) -> (String, String) {
+        let (status, body) = self.login(username, password).await;
+        assert_eq!(status, 200, "login {username}: {body}");
+        (
+            body["access"].as_str().expect("access").to_owned(),
+            body["refresh"].as_str().expect("refresh").to_owned(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A JWT segment (0 header, 1 payload) as JSON, unverified.
+fn jwt_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).expect("JWT segment");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The value `check` prints for a setting (`  NAME   value`).
+fn check_value<'a>(stdout: &'a str, setting: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some(setting)).then(|| words.next().unwrap_or(""))
+        })
+        .unwrap_or_else(|| panic!("check does not print {setting}:\n{stdout}"))
+}
+
+// ---- --help ----------------------------------------------------------------
+
+#[test]
+fn help_of_every_command_exits_0_and_describes_it() {
+    let sandbox = Sandbox::new();
+    let top = sandbox.run(&["--help"], &[], None);
+    top.assert_code(0, "--help");
+    for needle in [
+        "SIMPLE_JWT_",
+        "DATABASE_URL",
+        "serve",
+        "migrate",
+        "createuser",
+        "changepassword",
+        "setactive",
+        "flushexpiredtokens",
+        "keygen",
+        "check",
+    ] {
+        assert!(
+            top.stdout.contains(needle),
+            "--help does not mention {needle}:\n{}",
+            top.stdout
+        );
+    }
+    for (command, description) in [
+        ("serve", "Run the HTTP server"),
+        ("migrate", "database schema"),
+        ("createuser", "Create a user"),
+        ("changepassword", "password"),
+        ("setactive", "Activate or deactivate a user"),
+        ("flushexpiredtokens", "expiry has passed"),
+        ("keygen", "signing key"),
+        ("check", "Validate the configuration"),
+    ] {
+        let run = sandbox.run(&[command, "--help"], &[], None);
+        run.assert_code(0, &format!("{command} --help"));
+        assert!(
+            run.stdout.contains(description) && run.stdout.contains("Usage: simplejwt"),
+            "{command} --help does not describe the command:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        !sandbox.path("db.sqlite3").exists(),
+        "--help must not touch the database"
+    );
+}
+
+// ---- createuser ------------------------------------------------------------
+
+#[tokio::test]
+async fn createuser_assigns_ids_in_order_and_inactive_users_cannot_log_in() {
+    let sandbox = Sandbox::new();
+    sandbox.migrate();
+    // A trailing newline (as `echo` writes) is not part of the password.
+    sandbox
+        .create_user("alice", "alice-pw-1\n", &[])
+        .assert_stderr_contains("(id 1)", "createuser alice");
+    sandbox
+        .create_user("bob", "bob-pw-2", &["--inactive"])
+        .assert_stderr_contains("(id 2)", "createuser bob");
+    sandbox
+        .create_user("carol", "carol-pw-3\r\n", &[])
+        .assert_stderr_contains("(id 3)", "createuser carol");
+
+    let server = sandbox.serve(&[]);
+    let (access, refresh) = server.tokens("alice", "alice-pw-1").await;
+    assert_eq!(jwt_part(&access, 1)["user_id"], "1");
+    assert_eq!(jwt_part(&refresh, 1)["user_id"], "1");
+    let (access, _) = server.tokens("carol", "carol-pw-3").await;
+    assert_eq!(jwt_part(&access, 1)["user_id"], "3");
+    let (status, body) = server.login("bob", "bob-pw-2").await;
+    assert_eq!(status, 401, "inactive bob logged in: {body}");
+    assert_eq!(body["detail"], NO_ACTIVE_ACCOUNT);
+    // Users made on the command line are the only ones: no initial admin.
+    let log = server.stop_gracefully();
+    assert!(
+        initial_admin_password(&log).is_none(),
+        "an initial admin was created although users exist:\n{log}"
+    );
+}
+
+#[test]
+fn createuser_of_an_existing_name_fails_with_status_1() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "first-password", &[]);
+    sandbox
+        .run(
+            &["createuser", "alice", "--password-stdin"],
+            &[],
+            Some(b"second-password"),
+        )
+        .assert_code(1, "createuser of an existing name")
+        .assert_stderr_contains("\"alice\" already exists", "createuser alice again");
+}
+
+#[tokio::test]
+async fn createuser_refuses_bad_names_and_passwords_with_status_2() {
+    let sandbox = Sandbox::new();
+    let too_long = "p".repeat(4097);
+    let cases: [(&str, &str, &str); 6] = [
+        ("bad name!", "good-password", "invalid username"),
+        ("", "good-password", "invalid username"),
+        ("dave", "", "empty"),
+        ("dave", " padded-password", "whitespace"),
+        ("dave", "padded-password\t", "whitespace"),
+        ("dave", &too_long, "4096"),
+    ];
+    for (name, password, message) in cases {
+        sandbox
+            .run(
+                &["createuser", name, "--password-stdin"],
+                &[],
+                Some(password.as_bytes()),
+            )
+            .assert_code(
+                2,
+                &format!("createuser {name:?} with a bad name or password"),
+            )
+            .assert_stderr_contains(message, &format!("createuser {name:?}"));
+    }
+    // None of the refusals created dave; a 4096-byte password is still fine.
+    let longest = "p".repeat(4096);
+    sandbox
+        .create_user("dave", &longest, &[])
+        .assert_stderr_contains("(id 1)", "createuser dave");
+    let server = sandbox.serve(&[]);
+    server.tokens("dave", &longest).await;
+    server.stop_gracefully();
+}
+
+#[test]
+fn password_commands_without_a_terminal_require_password_stdin() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .run(&["createuser", "alice"], &[], None)
+        .assert_code(2, "createuser without a terminal")
+        .assert_stderr_contains("--password-stdin", "createuser without a terminal");
+    sandbox.create_user("alice", "alice-password", &[]);
+    sandbox
+        .run(&["changepassword", "alice"], &[], None)
+        .assert_code(2, "changepassword without a terminal")
+        .assert_stderr_contains("--password-stdin", "changepassword without a terminal");
+}
+
+// ---- changepassword / setactive ---------------------------------------------
+
+#[tokio::test]
+async fn changepassword_retires_the_old_password_at_once() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "old-password", &[]);
+    let server = sandbox.serve(&[]);
+    server.tokens("alice", "old-password").await;
+
+    sandbox
+        .run(
+            &["changepassword", "alice", "--password-stdin"],
+            &[],
+            Some(b"new-password\n"),
+        )
+        .assert_code(0, "changepassword")
+        .assert_stderr_contains("Password changed", "changepassword");
+    let (status, body) = server.login("alice", "old-password").await;
+    assert_eq!(status, 401, "old password still works: {body}");
+    assert_eq!(body["detail"], NO_ACTIVE_ACCOUNT);
+    server.tokens("alice", "new-password").await;
+
+    // The same rules as createuser; a refused change leaves the password alone.
+    sandbox
+        .run(
+            &["changepassword", "alice", "--password-stdin"],
+            &[],
+            Some(b" spaced "),
+        )
+        .assert_code(2, "changepassword to a padded password");
+    sandbox
+        .run(
+            &["changepassword", "nobody", "--password-stdin"],
+            &[],
+            Some(b"whatever-password"),
+        )
+        .assert_code(1, "changepassword of an unknown user")
+        .assert_stderr_contains("no user \"nobody\"", "changepassword nobody");
+    server.tokens("alice", "new-password").await;
+    server.stop_gracefully();
+}
+
+#[tokio::test]
+async fn setactive_false_blocks_login_and_tokens_and_true_restores_them() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let server = sandbox.serve(&[]);
+    let (access, _) = server.tokens("alice", "alice-password").await;
+    let (status, body) = server.get("/api/protected/", &access).await;
+    assert_eq!((status, &body["message"]), (200, &json!("Welcome, alice!")));
+
+    sandbox
+        .run(&["setactive", "alice", "false"], &[], None)
+        .assert_code(0, "setactive false")
+        .assert_stderr_contains("inactive", "setactive false");
+    let (status, body) = server.login("alice", "alice-password").await;
+    assert_eq!(status, 401, "inactive alice logged in: {body}");
+    assert_eq!(body["detail"], NO_ACTIVE_ACCOUNT);
+    let (status, body) = server.get("/api/protected/", &access).await;
+    assert_eq!(
+        status, 401,
+        "inactive alice's access token still works: {body}"
+    );
+
+    sandbox
+        .run(&["setactive", "alice", "true"], &[], None)
+        .assert_code(0, "setactive true");
+    server.tokens("alice", "alice-password").await;
+    let (status, _) = server.get("/api/protected/", &access).await;
+    assert_eq!(status, 200, "reactivated alice's access token");
+
+    sandbox
+        .run(&["setactive", "nobody", "false"], &[], None)
+        .assert_code(1, "setactive of an unknown user")
+        .assert_stderr_contains("no user \"nobody\"", "setactive nobody");
+    sandbox
+        .run(&["setactive", "alice", "perhaps"], &[], None)
+        .assert_code(2, "setactive with a non-boolean");
+    // The state is required: a bare `setactive alice` must not pick one.
+    sandbox
+        .run(&["setactive", "alice"], &[], None)
+        .assert_code(2, "setactive without a state");
+    server.tokens("alice", "alice-password").await;
+    server.stop_gracefully();
+}
+
+// ---- configuration -----------------------------------------------------------
+
+fn keygen(sandbox: &Sandbox, algorithm: &str, prefix: &str) -> (PathBuf, PathBuf) {
+    sandbox
+        .run(
+            &["keygen", "--algorithm", algorithm, "--out", prefix],
+            &[],
+            None,
+        )
+        .assert_code(0, &format!("keygen {algorithm}"));
+    (
+        sandbox.path(&format!("{prefix}.key")),
+        sandbox.path(&format!("{prefix}.pub")),
+    )
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_setting() {
+    let sandbox = Sandbox::new();
+    let (a_key, _) = keygen(&sandbox, "RS256", "pair-a");
+    let (_, b_pub) = keygen(&sandbox, "RS256", "pair-b");
+    let (a_key, b_pub) = (a_key.to_str().unwrap(), b_pub.to_str().unwrap());
+    let missing = sandbox.path("no-such-dir/public.pem");
+    let short_secret = "only-20-bytes-secret";
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("SIMPLE_JWT_ALGORITHM", "HS999")], "setting ALGORITHM"),
+        (
+            vec![("SIMPLE_JWT_SIGNING_KEY", short_secret)],
+            "setting SIGNING_KEY",
+        ),
+        (
+            vec![
+                ("SIMPLE_JWT_ALGORITHM", "RS256"),
+                ("SIMPLE_JWT_SIGNING_KEY_FILE", a_key),
+                ("SIMPLE_JWT_VERIFYING_KEY_FILE", b_pub),
+            ],
+            "setting VERIFYING_KEY",
+        ),
+        (
+            vec![("SIMPLE_JWT_ACCESS_TOKEN_LIFETIME", "soon")],
+            "setting ACCESS_TOKEN_LIFETIME",
+        ),
+        (vec![("SIMPLE_JWT_FOO", "1")], "setting FOO"),
+        (
+            vec![
+                ("SIMPLE_JWT_ALGORITHM", "RS256"),
+                ("SIMPLE_JWT_SIGNING_KEY_FILE", a_key),
+                ("SIMPLE_JWT_VERIFYING_KEY_FILE", missing.to_str().unwrap()),
+            ],
+            "setting VERIFYING_KEY",
+        ),
+    ];
+    for (env, message) in &cases {
+        // `check` validates; `serve` must refuse to start (a hang fails too).
+        let bind = format!("127.0.0.1:{}", free_port());
+        for args in [vec!["check"], vec!["serve", "--bind", &bind]] {
+            let what = format!("{args:?} with {env:?}");
+            let run = sandbox.run(&args, env, None);
+            run.assert_code(2, &what)
+                .assert_stderr_contains(message, &what);
+            assert!(
+                !run.stderr.contains(short_secret) && !run.stdout.contains(short_secret),
+                "{what}: the signing key was printed:\n{}",
+                run.stderr
+            );
+        }
+    }
+}
+
+// ---- keygen ------------------------------------------------------------------
+
+#[test]
+fn keygen_keys_for_every_algorithm_pass_check() {
+    let sandbox = Sandbox::new();
+    sandbox.migrate();
+    for algorithm in [
+        "HS256", "HS512", "RS256", "PS256", "ES256", "ES384", "EdDSA",
+    ] {
+        let prefix = format!("key-{}", algorithm.to_ascii_lowercase());
+        let (private, public) = keygen(&sandbox, algorithm, &prefix);
+        #[cfg(unix)]
+        assert_eq!(mode(&private), 0o600, "{algorithm} private key mode");
+        let symmetric = algorithm.starts_with("HS");
+        assert_eq!(
+            public.exists(),
+            !symmetric,
+            "{algorithm}: a public key file exactly for asymmetric algorithms"
+        );
+        let mut env = vec![
+            ("SIMPLE_JWT_ALGORITHM", algorithm.to_owned()),
+            (
+                "SIMPLE_JWT_SIGNING_KEY_FILE",
+                private.to_str().unwrap().to_owned(),
+            ),
+        ];
+        if !symmetric {
+            env.push((
+                "SIMPLE_JWT_VERIFYING_KEY_FILE",
+                public.to_str().unwrap().to_owned(),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let run = sandbox.run(&["check"], &env, None);
+        run.assert_code(0, &format!("check with keygen's {algorithm} keys"));
+        assert_eq!(check_value(&run.stdout, "ALGORITHM"), algorithm);
+        let secret = std::fs::read_to_string(&private).unwrap();
+        let first_line = secret.lines().find(|l| !l.starts_with("-----")).unwrap();
+        assert!(
+            !run.stdout.contains(first_line) && !run.stderr.contains(first_line),
+            "check printed the {algorithm} private key"
+        );
+    }
+    // A key is never overwritten.
+    let before = std::fs::read(sandbox.path("key-hs256.key")).unwrap();
+    sandbox
+        .run(&["keygen", "--out", "key-hs256"], &[], None)
+        .assert_code(1, "keygen over an existing key");
+    assert_eq!(
+        std::fs::read(sandbox.path("key-hs256.key")).unwrap(),
+        before
+    );
+    sandbox
+        .run(&["keygen", "--algorithm", "HS999"], &[], None)
+        .assert_code(2, "keygen of an unknown algorithm");
+}
+
+#[tokio::test]
+async fn serve_signs_with_keygen_eddsa_keys() {
+    let sandbox = Sandbox::new();
+    let (private, public) = keygen(&sandbox, "EdDSA", "ed");
+    sandbox.create_user("alice", "alice-password", &[]);
+    let server = sandbox.serve(&[
+        ("SIMPLE_JWT_ALGORITHM", "EdDSA"),
+        ("SIMPLE_JWT_SIGNING_KEY_FILE", private.to_str().unwrap()),
+        ("SIMPLE_JWT_VERIFYING_KEY_FILE", public.to_str().unwrap()),
+    ]);
+    let (access, _) = server.tokens("alice", "alice-password").await;
+    assert_eq!(jwt_part(&access, 0)["alg"], "EdDSA");
+    let (status, body) = server
+        .post("/api/token/verify/", json!({"token": access}))
+        .await;
+    assert_eq!((status, body), (200, json!({})));
+    server.stop_gracefully();
+    assert!(
+        !sandbox.path("db.sqlite3.signing-key").exists(),
+        "serve generated an HMAC key although SIGNING_KEY was set"
+    );
+}
+
+#[test]
+fn keygen_out_keeps_a_dotted_prefix() {
+    // `--out` is documented as writing <PREFIX>.key and <PREFIX>.pub.
+    let sandbox = Sandbox::new();
+    sandbox
+        .run(
+            &["keygen", "--algorithm", "ES256", "--out", "jwt.2025"],
+            &[],
+            None,
+        )
+        .assert_code(0, "keygen --out jwt.2025");
+    assert!(
+        sandbox.path("jwt.2025.key").exists() && sandbox.path("jwt.2025.pub").exists(),
+        "keygen --out jwt.2025 wrote {:?}",
+        std::fs::read_dir(sandbox.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect::<Vec<_>>()
+    );
+}
+
+// ---- check ---------------------------------------------------------------------
+
+#[test]
+fn check_masks_the_signing_key_and_layers_env_over_the_config_file() {
+    let sandbox = Sandbox::new();
+    let secret = "check-secret-7f3a9c1e5b2d8f4a6c0e9b1d3f5a7c9e";
+    // `check` changes nothing: an unmigrated database is reported, not migrated.
+    sandbox
+        .run(&["check"], &[("SIMPLE_JWT_SIGNING_KEY", secret)], None)
+        .assert_code(1, "check before migrate")
+        .assert_stderr_contains("simplejwt migrate", "check before migrate");
+    sandbox.migrate();
+    let run = sandbox.run(&["check"], &[("SIMPLE_JWT_SIGNING_KEY", secret)], None);
+    run.assert_code(0, "check with a signing key");
+    assert!(
+        check_value(&run.stdout, "SIGNING_KEY").starts_with("****"),
+        "SIGNING_KEY is not masked:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "check printed the signing key:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stdout.contains("Configuration OK"), "{}", run.stdout);
+
+    let config = sandbox.path("simplejwt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[simple_jwt]\nACCESS_TOKEN_LIFETIME = \"2m\"\nSIGNING_KEY = \"{secret}\"\n\
+             ROTATE_REFRESH_TOKENS = true\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let from_file = sandbox.run(&["check", "--config", config], &[], None);
+    from_file.assert_code(0, "check --config");
+    assert_eq!(
+        check_value(&from_file.stdout, "ACCESS_TOKEN_LIFETIME"),
+        "2m"
+    );
+    assert_eq!(
+        check_value(&from_file.stdout, "ROTATE_REFRESH_TOKENS"),
+        "true"
+    );
+    assert!(
+        !from_file.stdout.contains(secret) && !from_file.stderr.contains(secret),
+        "check printed the signing key from the file"
+    );
+    // The environment wins over the file, for --config and SIMPLEJWT_CONFIG alike.
+    let env_wins = sandbox.run(
+        &["check", "--config", config],
+        &[("SIMPLE_JWT_ACCESS_TOKEN_LIFETIME", "7m")],
+        None,
+    );
+    env_wins.assert_code(0, "check --config with an env override");
+    assert_eq!(check_value(&env_wins.stdout, "ACCESS_TOKEN_LIFETIME"), "7m");
+    assert_eq!(
+        check_value(&env_wins.stdout, "ROTATE_REFRESH_TOKENS"),
+        "true"
+    );
+    let via_env = sandbox.run(&["check"], &[("SIMPLEJWT_CONFIG", config)], None);
+    via_env.assert_code(0, "check with SIMPLEJWT_CONFIG");
+    assert_eq!(check_value(&via_env.stdout, "ACCESS_TOKEN_LIFETIME"), "2m");
+}
+
+// ---- serve's first start -------------------------------------------------------
+
+/// The password `serve` prints for the initial admin.
+fn initial_admin_password(log: &str) -> Option<String> {
+    let mut lines = log.lines().skip_while(|l| l.trim() != "username: admin");
+    lines.next()?;
+    let password = lines.next()?.trim().strip_prefix("password: ")?;
+    Some(password.to_owned())
+}
+
+#[tokio::test]
+async fn serve_without_a_key_generates_one_and_an_admin_and_reuses_the_key() {
+    let sandbox = Sandbox::new();
+    let key_file = sandbox.path("db.sqlite3.signing-key");
+
+    let first = sandbox.serve(&[]);
+    #[cfg(unix)]
+    assert_eq!(mode(&key_file), 0o600, "generated key file mode");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let key = key.trim();
+    assert!(key.len() >= 64, "generated key is {} bytes", key.len());
+    let password = initial_admin_password(&first.log())
+        .unwrap_or_else(|| panic!("no initial admin password in:\n{}", first.log()));
+    let (access, refresh) = first.tokens("admin", &password).await;
+    let log = first.stop_gracefully();
+    assert_eq!(
+        log.matches(password.as_str()).count(),
+        1,
+        "the admin password is shown exactly once:\n{log}"
+    );
+    assert!(!log.contains(key), "the signing key was logged:\n{log}");
+
+    let second = sandbox.serve(&[]);
+    for token in [&access, &refresh] {
+        let (status, body) = second
+            .post("/api/token/verify/", json!({"token": token}))
+            .await;
+        assert_eq!((status, body), (200, json!({})), "first run's token");
+    }
+    let (status, body) = second.get("/api/protected/", &access).await;
+    assert_eq!((status, &body["message"]), (200, &json!("Welcome, admin!")));
+    second.tokens("admin", &password).await;
+    let log = second.stop_gracefully();
+    assert!(
+        initial_admin_password(&log).is_none() && !log.contains(password.as_str()),
+        "the second start printed an admin password:\n{log}"
+    );
+    assert!(!log.contains(key), "the signing key was logged:\n{log}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key);
+}
+
+// ---- flushexpiredtokens -----------------------------------------------------------
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[tokio::test]
+async fn flushexpiredtokens_deletes_expired_tokens_and_keeps_live_blacklist_entries() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+
+    // Three logins whose refresh tokens live one second.
+    let short = sandbox.serve(&[("SIMPLE_JWT_REFRESH_TOKEN_LIFETIME", "1s")]);
+    let mut latest_exp = 0;
+    for _ in 0..3 {
+        let (_, refresh) = short.tokens("alice", "alice-password").await;
+        latest_exp = latest_exp.max(jwt_part(&refresh, 1)["exp"].as_i64().unwrap());
+    }
+    short.stop_gracefully();
+
+    // One login with the default day, logged out (blacklisted).
+    let long = sandbox.serve(&[]);
+    let (_, live) = long.tokens("alice", "alice-password").await;
+    let (status, body) = long
+        .post("/api/token/blacklist/", json!({"refresh": live}))
+        .await;
+    assert_eq!((status, body), (200, json!({})), "logout");
+    long.stop_gracefully();
+
+    // The short tokens expire at `exp` (no leeway): wait for that second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while unix_now() < latest_exp as f64 {
+        assert!(
+            Instant::now() < deadline,
+            "clock did not reach {latest_exp}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    sandbox
+        .run(&["flushexpiredtokens", "--batch", "2"], &[], None)
+        .assert_code(0, "flushexpiredtokens")
+        .assert_stderr_contains("Deleted 3 expired token(s).", "flushexpiredtokens");
+    sandbox
+        .run(&["flushexpiredtokens"], &[], None)
+        .assert_code(0, "second flushexpiredtokens")
+        .assert_stderr_contains("Deleted 0 expired token(s).", "second flushexpiredtokens");
+    sandbox
+        .run(&["flushexpiredtokens", "--batch", "0"], &[], None)
+        .assert_code(2, "flushexpiredtokens --batch 0");
+
+    // The live token's blacklist entry survived the flush.
+    let server = sandbox.serve(&[]);
+    let (status, body) = server
+        .post("/api/token/refresh/", json!({"refresh": live}))
+        .await;
+    assert_eq!(status, 401, "blacklisted refresh token accepted: {body}");
+    assert_eq!(body["detail"], "Token is blacklisted");
+    server.stop_gracefully();
+}
