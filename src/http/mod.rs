@@ -108,7 +108,9 @@ pub fn app(state: AppState) -> Router {
         .merge(protected)
         .fallback(append_slash_or_404)
         .layer(middleware::map_response(security_headers))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
 }
 
 /// A bug must not take the connection down or leak a stack trace: log it,

@@ -164,8 +164,13 @@ pub(super) async fn check_schema(pool: &AnyPool, backend: Backend) -> Result<(),
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     };
     let mut conn = pool.acquire().await?;
-    conn.ensure_migrations_table().await.map_err(|e| StoreError::Schema(e.to_string()))?;
-    let applied = conn.list_applied_migrations().await.map_err(|e| StoreError::Schema(e.to_string()))?;
+    conn.ensure_migrations_table()
+        .await
+        .map_err(|e| StoreError::Schema(e.to_string()))?;
+    let applied = conn
+        .list_applied_migrations()
+        .await
+        .map_err(|e| StoreError::Schema(e.to_string()))?;
     if let Some(unknown) = applied
         .iter()
         .find(|a| !migrator.iter().any(|m| m.version == a.version))
@@ -176,10 +181,9 @@ pub(super) async fn check_schema(pool: &AnyPool, backend: Backend) -> Result<(),
             unknown.version
         )));
     }
-    if let Some(pending) = migrator
-        .iter()
-        .find(|m| !m.migration_type.is_down_migration() && !applied.iter().any(|a| a.version == m.version))
-    {
+    if let Some(pending) = migrator.iter().find(|m| {
+        !m.migration_type.is_down_migration() && !applied.iter().any(|a| a.version == m.version)
+    }) {
         return Err(StoreError::Schema(format!(
             "migration {} ({}) is not applied yet: run `simplejwt migrate`",
             pending.version, pending.description
