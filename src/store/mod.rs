@@ -14,6 +14,7 @@
 //! database — exactly one inserts a row; the others find the conflict.
 
 mod dialect;
+mod sqlite_reader;
 
 pub use dialect::{Backend, StoreOptions};
 
@@ -139,23 +140,59 @@ fn is_transient(code: Option<&str>) -> bool {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+static USER_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+static USER_BY_USERNAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"));
+
 const USER_COLUMNS: &str = "id, username, password, email, first_name, last_name, is_active, \
                             is_staff, is_superuser, date_joined, last_login";
 
+/// The user columns, in [`USER_COLUMNS`] order, as each driver reads them.
+type UserColumns = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+fn user_from_columns(c: UserColumns) -> User {
+    User {
+        id: c.0,
+        username: c.1,
+        password: c.2,
+        email: c.3,
+        first_name: c.4,
+        last_name: c.5,
+        is_active: c.6 != 0,
+        is_staff: c.7 != 0,
+        is_superuser: c.8 != 0,
+        date_joined: c.9,
+        last_login: c.10,
+    }
+}
+
 fn user_from_row(row: &AnyRow) -> std::result::Result<User, sqlx::Error> {
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password: row.try_get("password")?,
-        email: row.try_get("email")?,
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        is_active: row.try_get::<i64, _>("is_active")? != 0,
-        is_staff: row.try_get::<i64, _>("is_staff")? != 0,
-        is_superuser: row.try_get::<i64, _>("is_superuser")? != 0,
-        date_joined: row.try_get("date_joined")?,
-        last_login: row.try_get("last_login")?,
-    })
+    Ok(user_from_columns((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+        row.try_get(7)?,
+        row.try_get(8)?,
+        row.try_get(9)?,
+        row.try_get(10)?,
+    )))
 }
 
 /// The store: a connection pool and the queries. Cheap to clone.
@@ -167,6 +204,8 @@ pub struct Store {
     /// answering (a cut network, not just a refused connection) becomes a
     /// clear "unavailable" instead of a request that hangs.
     deadline: std::time::Duration,
+    /// SQLite only: in-thread user lookups (see [`sqlite_reader`]).
+    reader: Option<std::sync::Arc<sqlite_reader::SqliteReader>>,
 }
 
 impl Store {
@@ -174,10 +213,17 @@ impl Store {
     pub async fn connect(database_url: &str, options: &StoreOptions) -> Result<Self> {
         let (pool, backend) = dialect::connect(database_url, options).await?;
         let deadline = options.statement_timeout + options.connect_timeout;
+        let reader = match backend {
+            Backend::Sqlite => sqlite_reader::file_of(database_url).map(|path| {
+                std::sync::Arc::new(sqlite_reader::SqliteReader::new(path, num_cpus::get() + 1))
+            }),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend,
             deadline,
+            reader,
         })
     }
 
@@ -235,9 +281,19 @@ impl Store {
 
     /// The user with this primary key.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        if let Some(reader) = &self.reader {
+            match reader.user_by_id(&USER_BY_ID, id) {
+                Ok(user) => return Ok(user),
+                Err(e) => {
+                    tracing::debug!(error = %e, "in-thread SQLite read failed; using the pool")
+                }
+            }
+        }
         self.timed(async {
-            let sql = const_format_users("WHERE id = $1");
-            let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+            let row = sqlx::query(&USER_BY_ID)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
             Ok(row.as_ref().map(user_from_row).transpose()?)
         })
         .await
@@ -249,9 +305,16 @@ impl Store {
         if username.contains('\0') {
             return Ok(None);
         }
+        if let Some(reader) = &self.reader {
+            match reader.user_by_username(&USER_BY_USERNAME, username) {
+                Ok(user) => return Ok(user),
+                Err(e) => {
+                    tracing::debug!(error = %e, "in-thread SQLite read failed; using the pool")
+                }
+            }
+        }
         self.timed(async {
-            let sql = const_format_users("WHERE username = $1");
-            let row = sqlx::query(sql)
+            let row = sqlx::query(&USER_BY_USERNAME)
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -503,19 +566,6 @@ impl Store {
         })
         .await
     }
-}
-
-fn const_format_users(where_clause: &'static str) -> &'static str {
-    // The two lookups are fixed strings; build each once.
-    use std::sync::OnceLock;
-    static BY_ID: OnceLock<String> = OnceLock::new();
-    static BY_NAME: OnceLock<String> = OnceLock::new();
-    let cell = if where_clause.contains("id =") {
-        &BY_ID
-    } else {
-        &BY_NAME
-    };
-    cell.get_or_init(|| format!("SELECT {USER_COLUMNS} FROM users {where_clause}"))
 }
 
 /// Records a token by `jti` (idempotent). A user id that no longer exists
