@@ -206,6 +206,8 @@ pub struct Store {
     deadline: std::time::Duration,
     /// SQLite only: in-thread user lookups (see [`sqlite_reader`]).
     reader: Option<std::sync::Arc<sqlite_reader::SqliteReader>>,
+    /// SQLite only: one writer at a time from this process (see [`Store::write`]).
+    writer: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 impl Store {
@@ -219,11 +221,14 @@ impl Store {
             }),
             Backend::Postgres => None,
         };
+        let writer = (backend == Backend::Sqlite)
+            .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
         Ok(Self {
             pool,
             backend,
             deadline,
             reader,
+            writer,
         })
     }
 
@@ -249,6 +254,24 @@ impl Store {
     /// this program knows: not older (run `migrate`), not newer (upgrade).
     pub async fn check_schema(&self) -> Result<()> {
         dialect::check_schema(&self.pool, self.backend).await
+    }
+
+    /// Runs one write under the deadline, holding this process's writer slot
+    /// (SQLite): SQLite has one writer at a time, and letting every pooled
+    /// connection race for its lock ends in the busy handler's sleeps. Here
+    /// writers queue in order instead, and the lock is free when each starts.
+    async fn write<T>(&self, op: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        self.timed(async {
+            let _slot =
+                match &self.writer {
+                    Some(slot) => Some(slot.acquire().await.map_err(|_| {
+                        StoreError::Unavailable("the store is shutting down".into())
+                    })?),
+                    None => None,
+                };
+            op.await
+        })
+        .await
     }
 
     /// Runs one store operation under the client-side deadline.
@@ -325,7 +348,7 @@ impl Store {
 
     /// Creates a user; [`StoreError::Conflict`] when the username is taken.
     pub async fn create_user(&self, new: &NewUser, now: i64) -> Result<User> {
-        self.timed(async {
+        self.write(async {
             let sql = "INSERT INTO users (username, password, email, is_active, is_staff, \
                        is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
             let row = sqlx::query(sql)
@@ -348,7 +371,7 @@ impl Store {
 
     /// Replaces a user's password hash. Returns false when there is no such user.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
                 .bind(password_hash)
                 .bind(user_id)
@@ -367,7 +390,7 @@ impl Store {
         expected: &str,
         new_hash: &str,
     ) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let r = sqlx::query("UPDATE users SET password = $1 WHERE id = $2 AND password = $3")
                 .bind(new_hash)
                 .bind(user_id)
@@ -381,7 +404,7 @@ impl Store {
 
     /// Activates or deactivates a user. Returns false when there is no such user.
     pub async fn set_active(&self, username: &str, active: bool) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let r = sqlx::query("UPDATE users SET is_active = $1 WHERE username = $2")
                 .bind(i64::from(active))
                 .bind(username)
@@ -394,7 +417,7 @@ impl Store {
 
     /// Deletes a user; their tokens stay recorded with no owner, blacklist rows survive.
     pub async fn delete_user(&self, username: &str) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let r = sqlx::query("DELETE FROM users WHERE username = $1")
                 .bind(username)
                 .execute(&self.pool)
@@ -406,7 +429,7 @@ impl Store {
 
     /// Records a successful login time.
     pub async fn touch_last_login(&self, user_id: i64, now: i64) -> Result<()> {
-        self.timed(async {
+        self.write(async {
             sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
                 .bind(now)
                 .bind(user_id)
@@ -432,7 +455,7 @@ impl Store {
 
     /// Records an issued refresh token (idempotent by `jti`).
     pub async fn add_outstanding(&self, token: &OutstandingToken) -> Result<()> {
-        self.timed(async { insert_outstanding(&self.pool, token).await })
+        self.write(async { insert_outstanding(&self.pool, token).await })
             .await
     }
 
@@ -458,7 +481,7 @@ impl Store {
     /// Blacklists a token (recording it as outstanding first if it never was).
     /// Returns false when it was already blacklisted.
     pub async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let mut tx = self.begin_write().await?;
             let claimed = claim(&mut tx, token, now).await?;
             tx.commit().await?;
@@ -476,7 +499,7 @@ impl Store {
         successor: &OutstandingToken,
         now: i64,
     ) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let mut tx = self.begin_write().await?;
             if !claim(&mut tx, used, now).await? {
                 tx.rollback().await?;
@@ -496,7 +519,7 @@ impl Store {
         let mut total = 0;
         loop {
             let r = self
-                .timed(async {
+                .write(async {
                     Ok(sqlx::query(
                         "DELETE FROM outstanding_tokens WHERE id IN \
                          (SELECT id FROM outstanding_tokens WHERE expires_at <= $1 LIMIT $2)",
@@ -533,7 +556,7 @@ impl Store {
 
     /// Sets a metadata flag once; returns false if it was already set.
     pub async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool> {
-        self.timed(async {
+        self.write(async {
             let r = sqlx::query(
                 "INSERT INTO simplejwt_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
             )
