@@ -35,6 +35,21 @@
 //!   gets [`PasswordError::Busy`] at once (the HTTP layer answers 503). The
 //!   permit moves into the blocking job, so it is held until the CPU work really
 //!   ends, even if the caller's future is dropped.
+//! * **Hashing memory is reused, so RSS stays bounded.** argon2's working
+//!   memory (`memory_kib`, 19 MiB by default) is not allocated and freed per
+//!   job: glibc, once a large block has been freed, raises its mmap threshold
+//!   and then keeps such buffers cached in per-thread arenas, so a login storm
+//!   left hundreds of MiB resident. Instead each job borrows a buffer from a
+//!   pool that holds at most [`HasherConfig::concurrency`] of them (allocated
+//!   on first need, then kept for the hasher's lifetime) and gives it back when
+//!   done; stored hashes needing no more memory than the configured parameters
+//!   (including the dummy) use it too. Retained hashing memory is therefore at
+//!   most `concurrency × memory_kib`. Only stored hashes asking for MORE memory
+//!   (e.g. Django's own m=102400 defaults, rehashed on their first login)
+//!   allocate a temporary buffer, still inside a permit on the async path. The
+//!   `_blocking` methods, which run outside the semaphore, borrow a pooled
+//!   buffer when one is free and otherwise allocate one, which is kept only if
+//!   the pool has room.
 //!
 //! Secrets are never logged: log lines name the kind of problem and, for
 //! refused parameters, the offending numbers, never a password or a hash.
@@ -42,10 +57,10 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use argon2::password_hash::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 use rand::rngs::OsRng;
@@ -149,8 +164,22 @@ struct Inner {
     dummy: String,
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
+    /// argon2 working memory for `params`, at most `concurrency` buffers.
+    memory: BlockPool,
     #[cfg(test)]
     dummy_runs: AtomicUsize,
+}
+
+/// Reusable argon2 working memory: buffers of `buffer_blocks` blocks (the
+/// configured parameters' [`Params::block_count`]), made on first need and
+/// kept, at most `capacity` of them.
+struct BlockPool {
+    buffer_blocks: usize,
+    capacity: usize,
+    free: Mutex<Vec<Vec<Block>>>,
+    /// How many pool-sized buffers were ever allocated.
+    #[cfg(test)]
+    allocations: AtomicUsize,
 }
 
 /// Outcome of checking one stored string.
@@ -216,6 +245,7 @@ impl PasswordHasher {
 
         let mut inner = Inner {
             permits: Arc::new(Semaphore::new(config.concurrency)),
+            memory: BlockPool::new(params.block_count(), config.concurrency),
             config,
             params,
             dummy: String::new(),
@@ -348,8 +378,11 @@ impl Inner {
         let mut salt = [0u8; SALT_BYTES];
         fill_random(&mut salt)?;
         let mut out = [0u8; OUTPUT_BYTES];
-        self.argon2()
-            .hash_password_into(password, &salt, &mut out)
+        let argon2 = self.argon2();
+        self.memory
+            .with_blocks(self.params.block_count(), |memory| {
+                argon2.hash_password_into_with_memory(password, &salt, &mut out, memory)
+            })
             .map_err(|e| PasswordError::Internal(format!("argon2: {e}")))?;
         Ok(format!(
             "{DJANGO_ARGON2}$argon2id$v=19$m={},t={},p={}${}${}",
@@ -464,10 +497,12 @@ impl Inner {
             && params.keyid().is_empty()
             && params.data().is_empty()
             && expected.len() == OUTPUT_BYTES);
-        if Argon2::new(algorithm, version, params)
-            .hash_password_into(password, salt, actual)
-            .is_err()
-        {
+        let needed = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let computed = self.memory.with_blocks(needed, |memory| {
+            argon2.hash_password_into_with_memory(password, salt, &mut *actual, memory)
+        });
+        if computed.is_err() {
             return malformed();
         }
         if bool::from(actual.ct_eq(expected)) {
@@ -475,6 +510,55 @@ impl Inner {
         } else {
             Check::Mismatch
         }
+    }
+}
+
+impl BlockPool {
+    fn new(buffer_blocks: usize, capacity: usize) -> Self {
+        Self {
+            buffer_blocks,
+            capacity,
+            free: Mutex::new(Vec::with_capacity(capacity)),
+            #[cfg(test)]
+            allocations: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `f` on `needed` blocks of scratch memory (contents unspecified:
+    /// argon2's first pass overwrites every block before reading it).
+    ///
+    /// Up to the pool's buffer size, a pooled buffer is borrowed (or, if none is
+    /// free, one is allocated) and afterwards returned unless the pool is full.
+    /// Larger requests get a temporary buffer, freed at once.
+    fn with_blocks<R>(&self, needed: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+        if needed > self.buffer_blocks {
+            let mut temporary = vec![Block::new(); needed];
+            return f(&mut temporary);
+        }
+        // Allocate (if need be) only after the lock is released.
+        let pooled = self.lock().pop();
+        let mut buffer = pooled.unwrap_or_else(|| {
+            #[cfg(test)]
+            self.allocations.fetch_add(1, Ordering::Relaxed);
+            vec![Block::new(); self.buffer_blocks]
+        });
+        let result = f(&mut buffer[..needed]);
+        let mut free = self.lock();
+        if free.len() < self.capacity {
+            free.push(buffer);
+            drop(free);
+        } else {
+            // Free the surplus buffer outside the lock.
+            drop(free);
+            drop(buffer);
+        }
+        result
+    }
+
+    /// The lock is never held while hashing, so a panic cannot poison it in a
+    /// way that matters; recover the list regardless.
+    fn lock(&self) -> MutexGuard<'_, Vec<Vec<Block>>> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -616,6 +700,16 @@ mod tests {
 
     fn waiting(h: &PasswordHasher) -> usize {
         h.inner.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Buffers currently sitting in the pool (not borrowed).
+    fn pooled_buffers(h: &PasswordHasher) -> usize {
+        h.inner.memory.lock().len()
+    }
+
+    /// Pool-sized buffers ever allocated by `h`.
+    fn pool_allocations(h: &PasswordHasher) -> usize {
+        h.inner.memory.allocations.load(Ordering::Relaxed)
     }
 
     /// Polls `fut` exactly once.
@@ -771,6 +865,153 @@ mod tests {
             .verify_password(b"correct horse", &phc)
             .is_ok());
         assert!(Argon2::default().verify_password(b"wrong", &phc).is_err());
+    }
+
+    /// The pooled path and the argon2 crate's own PHC hasher/verifier agree in
+    /// both directions, at the test parameters and at the OWASP defaults.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pooled_hashes_interoperate_with_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher as _, SaltString};
+        use argon2::PasswordVerifier as _;
+        for config in [small_config(), HasherConfig::default()] {
+            let h = PasswordHasher::new(config.clone()).unwrap();
+            let params = Params::new(
+                config.memory_kib,
+                config.iterations,
+                config.parallelism,
+                None,
+            )
+            .unwrap();
+            let crate_argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+
+            // Ours -> the crate's verifier (which allocates its own memory).
+            for stored in [
+                h.hash("pooled pw").await.unwrap(),
+                h.hash_blocking("pooled pw").unwrap(),
+            ] {
+                let phc = PasswordHash::new(&stored[DJANGO_ARGON2.len()..]).unwrap();
+                assert!(crate_argon2.verify_password(b"pooled pw", &phc).is_ok());
+                assert!(crate_argon2.verify_password(b"pooled px", &phc).is_err());
+            }
+
+            // The crate's PHC hasher -> ours, in Django's format and plain.
+            let salt = SaltString::generate(&mut OsRng);
+            let phc = crate_argon2
+                .hash_password(b"crate pw", &salt)
+                .unwrap()
+                .to_string();
+            let django = format!("{DJANGO_ARGON2}{phc}");
+            assert!(django.starts_with(&format!(
+                "argon2$argon2id$v=19$m={},t={},p={}$",
+                config.memory_kib, config.iterations, config.parallelism
+            )));
+            assert_eq!(
+                h.verify("crate pw", Some(&django)).await.unwrap(),
+                VALID_CURRENT
+            );
+            assert_eq!(h.verify_blocking("crate pw", Some(&django)), VALID_CURRENT);
+            assert_eq!(
+                h.verify("crate px", Some(&django)).await.unwrap(),
+                Verification::Invalid
+            );
+            assert_eq!(h.verify_blocking("crate pw", Some(&phc)), VALID_REHASH);
+            assert_eq!(dummy_runs(&h), 0);
+            // Jobs ran one after another: one buffer served them all.
+            assert_eq!(pool_allocations(&h), 1);
+            assert_eq!(pooled_buffers(&h), 1);
+        }
+    }
+
+    /// Buffer reuse must not leak state between jobs, whatever ran before:
+    /// different passwords, algorithms, versions, lane counts and smaller
+    /// memory costs all share the pooled buffer.
+    #[test]
+    fn reused_buffers_give_the_same_answers() {
+        let h = PasswordHasher::new(HasherConfig {
+            concurrency: 1,
+            memory_kib: 1024,
+            ..small_config()
+        })
+        .unwrap();
+        let smaller_t2 = raw_argon2id(b"secret", 512, 2, 1);
+        let smaller_p4 = raw_argon2id(b"secret", 256, 1, 4);
+        let own = h.hash_blocking("secret").unwrap();
+        for _ in 0..3 {
+            for stored in [
+                DJANGO_ARGON2I,
+                PHC_ARGON2ID,
+                PHC_ARGON2ID_NO_VERSION,
+                &smaller_t2,
+                &smaller_p4,
+            ] {
+                assert_eq!(h.verify_blocking("secret", Some(stored)), VALID_REHASH);
+                assert_eq!(
+                    h.verify_blocking("secret2", Some(stored)),
+                    Verification::Invalid
+                );
+            }
+            assert_eq!(h.verify_blocking("secret", Some(&own)), VALID_CURRENT);
+            assert_eq!(h.verify_blocking("secret", None), Verification::Invalid);
+        }
+        // Larger than the pooled buffer: a temporary one, the pool is untouched.
+        assert_eq!(
+            h.verify_blocking("secret", Some(DJANGO_ARGON2ID)),
+            VALID_REHASH
+        );
+        assert_eq!(pool_allocations(&h), 1);
+        assert_eq!(pooled_buffers(&h), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn pool_never_holds_more_buffers_than_permits() {
+        let h = PasswordHasher::new(HasherConfig {
+            concurrency: 2,
+            max_waiting: 1024,
+            ..small_config()
+        })
+        .unwrap();
+        // Construction hashed the dummy with one buffer, and kept it.
+        assert_eq!((pool_allocations(&h), pooled_buffers(&h)), (1, 1));
+        let stored = h.hash("secret").await.unwrap();
+        let bigger = raw_argon2id(b"secret", 256, 1, 1);
+        let mut jobs = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let h = h.clone();
+            let stored = stored.clone();
+            let bigger = bigger.clone();
+            jobs.spawn(async move {
+                match i % 5 {
+                    0 => h.verify("secret", Some(&stored)).await.unwrap() == VALID_CURRENT,
+                    1 => h.verify("wrong", Some(&stored)).await.unwrap() == Verification::Invalid,
+                    2 => h.verify("secret", None).await.unwrap() == Verification::Invalid,
+                    3 => h.verify("secret", Some(&bigger)).await.unwrap() == VALID_REHASH,
+                    _ => h.hash("secret").await.is_ok(),
+                }
+            });
+        }
+        while let Some(ok) = jobs.join_next().await {
+            assert!(ok.unwrap());
+        }
+        // At most two jobs ever ran at once, so at most two buffers were ever
+        // made, and every one of them is back in the pool.
+        let made = pool_allocations(&h);
+        assert!((1..=2).contains(&made), "{made} buffers allocated");
+        assert_eq!(pooled_buffers(&h), made);
+        assert_eq!(h.inner.permits.available_permits(), 2);
+
+        // Blocking callers bypass the semaphore and may allocate extra buffers,
+        // but the pool keeps no more than `concurrency` of them.
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..10 {
+                        assert_eq!(h.verify_blocking("secret", Some(&stored)), VALID_CURRENT);
+                    }
+                });
+            }
+        });
+        let kept = pooled_buffers(&h);
+        assert!((made..=2).contains(&kept), "{kept} buffers kept");
     }
 
     #[test]

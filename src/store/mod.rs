@@ -15,6 +15,9 @@
 
 mod dialect;
 mod sqlite_reader;
+mod token_writes;
+
+use token_writes::{GroupCommit, TokenWrite};
 
 pub use dialect::{Backend, StoreOptions};
 
@@ -90,7 +93,7 @@ pub struct OutstandingToken {
 }
 
 /// Storage failures, split by what the caller should do about them.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or is overloaded: retry later (HTTP 503).
     #[error("database unavailable: {0}")]
@@ -139,6 +142,9 @@ fn is_transient(code: Option<&str>) -> bool {
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+const IS_BLACKLISTED: &str = "SELECT 1 AS hit FROM blacklisted_tokens b \
+     JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1";
 
 static USER_BY_ID: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
@@ -208,6 +214,8 @@ pub struct Store {
     reader: Option<std::sync::Arc<sqlite_reader::SqliteReader>>,
     /// SQLite only: one writer at a time from this process (see [`Store::write`]).
     writer: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// SQLite only: token writes of concurrent requests committed together.
+    group_commit: Option<GroupCommit>,
 }
 
 impl Store {
@@ -223,12 +231,16 @@ impl Store {
         };
         let writer = (backend == Backend::Sqlite)
             .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+        let group_commit = writer
+            .as_ref()
+            .map(|writer| GroupCommit::start(pool.clone(), writer.clone()));
         Ok(Self {
             pool,
             backend,
             deadline,
             reader,
             writer,
+            group_commit,
         })
     }
 
@@ -455,8 +467,9 @@ impl Store {
 
     /// Records an issued refresh token (idempotent by `jti`).
     pub async fn add_outstanding(&self, token: &OutstandingToken) -> Result<()> {
-        self.write(async { insert_outstanding(&self.pool, token).await })
+        self.token_write(TokenWrite::Record(token.clone()))
             .await
+            .map(|_| ())
     }
 
     /// Whether the token with this id is blacklisted.
@@ -465,14 +478,19 @@ impl Store {
         if jti.contains('\0') {
             return Ok(false);
         }
+        if let Some(reader) = &self.reader {
+            match reader.exists(IS_BLACKLISTED, jti) {
+                Ok(hit) => return Ok(hit),
+                Err(e) => {
+                    tracing::debug!(error = %e, "in-thread SQLite read failed; using the pool")
+                }
+            }
+        }
         self.timed(async {
-            let row = sqlx::query(
-                "SELECT 1 AS hit FROM blacklisted_tokens b \
-                 JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1",
-            )
-            .bind(jti)
-            .fetch_optional(&self.pool)
-            .await?;
+            let row = sqlx::query(IS_BLACKLISTED)
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await?;
             Ok(row.is_some())
         })
         .await
@@ -481,17 +499,15 @@ impl Store {
     /// Blacklists a token (recording it as outstanding first if it never was).
     /// Returns false when it was already blacklisted.
     pub async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool> {
-        self.write(async {
-            let mut tx = self.begin_write().await?;
-            let claimed = claim(&mut tx, token, now).await?;
-            tx.commit().await?;
-            Ok(claimed)
+        self.token_write(TokenWrite::Blacklist {
+            token: token.clone(),
+            now,
         })
         .await
     }
 
     /// Rotation: blacklists `used` and records `successor`, atomically.
-    /// Returns false — and records nothing — when `used` was already
+    /// Returns false — and records no successor — when `used` was already
     /// blacklisted, including by a concurrent rotation that won.
     pub async fn rotate(
         &self,
@@ -499,15 +515,29 @@ impl Store {
         successor: &OutstandingToken,
         now: i64,
     ) -> Result<bool> {
+        self.token_write(TokenWrite::Rotate {
+            used: used.clone(),
+            successor: successor.clone(),
+            now,
+        })
+        .await
+    }
+
+    /// One token write: through the group committer (SQLite) or in its own
+    /// transaction (PostgreSQL).
+    async fn token_write(&self, op: TokenWrite) -> Result<bool> {
+        if let Some(group) = &self.group_commit {
+            return self.timed(group.submit(op)).await;
+        }
         self.write(async {
-            let mut tx = self.begin_write().await?;
-            if !claim(&mut tx, used, now).await? {
-                tx.rollback().await?;
-                return Ok(false);
+            if let TokenWrite::Record(token) = &op {
+                insert_outstanding(&self.pool, token).await?;
+                return Ok(true);
             }
-            insert_outstanding(&mut *tx, successor).await?;
+            let mut tx = self.begin_write().await?;
+            let applied = token_writes::apply(&mut tx, &op).await?;
             tx.commit().await?;
-            Ok(true)
+            Ok(applied)
         })
         .await
     }

@@ -7,7 +7,7 @@
 //! the protected endpoint went to task switches). SQLite is an in-process
 //! library, so a primary-key read on an already-prepared statement takes a
 //! few microseconds when run right where it is needed. This module does just
-//! that for the two user lookups, through read-only connections to the same
+//! that for the user lookups and the blacklist check, through read-only connections to the same
 //! file (WAL mode: readers never wait for the writer, and always see the
 //! latest commit — so a deactivation or password change made by any process
 //! is seen by the next request). Everything else, and every write, stays on
@@ -115,6 +115,11 @@ impl SqliteReader {
                 })
                 .optional()
         })
+    }
+
+    /// Whether a one-parameter query returns a row.
+    pub(super) fn exists(&self, sql: &str, param: &str) -> rusqlite::Result<bool> {
+        self.with_connection(|conn| conn.prepare_cached(sql)?.exists([param]))
     }
 
     pub(super) fn user_by_id(&self, sql: &str, id: i64) -> rusqlite::Result<Option<User>> {
