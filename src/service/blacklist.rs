@@ -3,8 +3,9 @@
 //! refresh token is the proof) and accepts valid tokens it never recorded.
 //! Access tokens derived from it stay valid until their own `exp`.
 
-use super::AuthService;
+use super::{user_pk, AuthService};
 use crate::error::AuthError;
+use crate::settings::UserIdField;
 use crate::store::OutstandingToken;
 use crate::token::{claims, now, TokenError};
 
@@ -21,11 +22,8 @@ impl AuthService {
         };
         let user_id = claims
             .get(&settings.user_id_claim)
-            .and_then(|v| match v {
-                serde_json::Value::String(s) => s.parse().ok(),
-                other => other.as_i64(),
-            })
-            .filter(|_| settings.user_id_field == crate::settings::UserIdField::Id);
+            .and_then(user_pk)
+            .filter(|_| settings.user_id_field == UserIdField::Id);
         let record = OutstandingToken {
             jti: jti.to_owned(),
             user_id,
