@@ -67,18 +67,18 @@ impl FromRef<AppState> for AuthService {
 pub fn router(state: AppState, prefix: &str) -> Router {
     let prefix = prefix.trim_end_matches('/');
     Router::new()
-        .route(&format!("{prefix}/"), token_view(token_obtain::handle))
+        .route(&format!("{prefix}/"), token_route(token_obtain::handle))
         .route(
             &format!("{prefix}/refresh/"),
-            token_view(token_refresh::handle),
+            token_route(token_refresh::handle),
         )
         .route(
             &format!("{prefix}/verify/"),
-            token_view(token_verify::handle),
+            token_route(token_verify::handle),
         )
         .route(
             &format!("{prefix}/blacklist/"),
-            token_view(token_blacklist::handle),
+            token_route(token_blacklist::handle),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), negotiate))
         .with_state(state)
@@ -125,7 +125,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Auth(crate::error::AuthError::Internal).into_response()
 }
 
-fn token_view<H, T>(handler: H) -> MethodRouter<AppState>
+fn token_route<H, T>(handler: H) -> MethodRouter<AppState>
 where
     H: axum::handler::Handler<T, AppState>,
     T: 'static,
@@ -216,22 +216,39 @@ async fn append_slash_or_404(req: Request) -> Response {
     ApiError::NotFound.into_response()
 }
 
-/// Splits off the method check every token view shares: POST runs the view,
-/// OPTIONS answers metadata, anything else is 405.
-pub(crate) enum TokenMethod {
-    Post,
-    Options,
-}
-
-pub(crate) fn token_method(state: &AppState, method: &Method) -> Result<TokenMethod, Rejection> {
-    match *method {
-        Method::POST => Ok(TokenMethod::Post),
-        Method::OPTIONS => Ok(TokenMethod::Options),
-        ref other => Err(state.reject(ApiError::MethodNotAllowed {
-            method: other.as_str().to_owned(),
-            allow: "POST, OPTIONS",
-        })),
+/// What every token view does, in DRF's order: the method (POST runs the
+/// view, OPTIONS answers its metadata, anything else is 405), then the body's
+/// fields, then one call into the service, answered as JSON.
+pub(crate) async fn token_view<const N: usize, F, Fut, T>(
+    state: AppState,
+    req: Request,
+    view: &'static str,
+    fields: [&'static str; N],
+    call: F,
+) -> Result<Response, Rejection>
+where
+    F: FnOnce(AuthService, [String; N]) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::AuthError>>,
+    T: serde::Serialize,
+{
+    let (parts, body) = req.into_parts();
+    match parts.method {
+        Method::POST => {}
+        Method::OPTIONS => return Ok(metadata::token_view(view)),
+        ref other => {
+            return Err(state.reject(ApiError::MethodNotAllowed {
+                method: other.as_str().to_owned(),
+                allow: "POST, OPTIONS",
+            }))
+        }
     }
+    let values = body::read_fields(&parts, body, fields, state.max_body_bytes)
+        .await
+        .map_err(|e| state.reject(e))?;
+    let answer = call(state.service.clone(), values)
+        .await
+        .map_err(|e| state.reject(e))?;
+    Ok(ok_json(&answer))
 }
 
 /// 200 with a JSON body.

@@ -4,24 +4,24 @@
 use axum::extract::{Request, State};
 use axum::response::Response;
 
-use super::{body, metadata, ok_json, token_method, AppState, TokenMethod};
+use super::{token_view, AppState};
 use crate::error::Rejection;
 
 pub(super) async fn handle(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, Rejection> {
-    let (parts, body) = req.into_parts();
-    if let TokenMethod::Options = token_method(&state, &parts.method)? {
-        return Ok(metadata::token_view("verify"));
-    }
-    let [token] = body::read_fields(&parts, body, ["token"], state.max_body_bytes)
-        .await
-        .map_err(|e| state.reject(e))?;
-    state
-        .service
-        .verify(&token)
-        .await
-        .map_err(|e| state.reject(e))?;
-    Ok(ok_json(&serde_json::Map::new()))
+    token_view(
+        state,
+        req,
+        "verify",
+        ["token"],
+        |service, [token]| async move {
+            service
+                .verify(&token)
+                .await
+                .map(|()| serde_json::Map::new())
+        },
+    )
+    .await
 }
