@@ -727,6 +727,18 @@ async fn serve_signs_with_keygen_eddsa_keys() {
     );
 }
 
+/// The database holds password hashes: a new SQLite file (and with it the
+/// `-wal`/`-shm` files SQLite makes with the same mode) is private.
+#[cfg(unix)]
+#[test]
+fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+    let sandbox = Sandbox::new();
+    sandbox.migrate();
+    let db = sandbox.path(DATABASE_URL.trim_start_matches("sqlite://"));
+    assert!(db.exists(), "{}", db.display());
+    assert_eq!(mode(&db), 0o600);
+}
+
 #[test]
 fn keygen_out_keeps_a_dotted_prefix() {
     // `--out` is documented as writing <PREFIX>.key and <PREFIX>.pub.

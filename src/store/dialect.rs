@@ -83,6 +83,21 @@ fn normalize_sqlite_url(url: &str) -> String {
     }
 }
 
+/// Creates a new SQLite file readable by its owner only: it holds password
+/// hashes. (SQLite gives its `-wal` and `-shm` files the same permissions.)
+/// An existing file is left as it is; any other failure is left for SQLite
+/// to report when it opens the path.
+fn create_private(path: &std::path::Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = options.open(path);
+}
+
 pub(super) async fn connect(
     url: &str,
     options: &StoreOptions,
@@ -90,7 +105,13 @@ pub(super) async fn connect(
     sqlx::any::install_default_drivers();
     let backend = Backend::from_url(url)?;
     let url = match backend {
-        Backend::Sqlite => normalize_sqlite_url(url),
+        Backend::Sqlite => {
+            let creates = !url.contains("mode=") || url.contains("mode=rwc");
+            if let Some(path) = super::sqlite_reader::file_of(url).filter(|_| creates) {
+                create_private(&path);
+            }
+            normalize_sqlite_url(url)
+        }
         Backend::Postgres => url.to_owned(),
     };
     let connect_options = AnyConnectOptions::from_str(&url)
