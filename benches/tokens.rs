@@ -212,8 +212,11 @@ fn authenticate(bencher: divan::Bencher) {
 fn authenticate_stateless(bencher: divan::Bencher) {
     let a = auth();
     bencher.bench_local(|| {
-        a.service
-            .authenticate_stateless(Some(divan::black_box(&a.header)))
+        a.runtime
+            .block_on(
+                a.service
+                    .authenticate_stateless(Some(divan::black_box(&a.header))),
+            )
             .unwrap()
     });
 }

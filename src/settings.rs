@@ -171,6 +171,9 @@ pub struct Settings {
     pub check_revoke_token: bool,
     /// `REVOKE_TOKEN_CLAIM`, default `hash_password`.
     pub revoke_token_claim: String,
+    /// `AUTH_TOKEN_CLASSES`, default `AccessToken`: which token kinds authenticate
+    /// requests (`AccessToken`, `SlidingToken`; simplejwt's dotted paths too), tried in order.
+    pub auth_token_classes: Vec<crate::token::TokenKind>,
     /// `TOKEN_CLAIMS` (this server's own): user fields copied into tokens at obtain.
     pub token_claims: Vec<UserClaimField>,
     /// `TOKEN_MAX_BYTES` (this server's own), default 8 KiB: longer tokens are
@@ -204,6 +207,7 @@ impl Default for Settings {
             check_user_is_active: true,
             check_revoke_token: false,
             revoke_token_claim: "hash_password".into(),
+            auth_token_classes: vec![crate::token::TokenKind::Access],
             token_claims: Vec::new(),
             token_max_bytes: 8 * 1024,
         }
@@ -235,6 +239,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "CHECK_USER_IS_ACTIVE",
     "CHECK_REVOKE_TOKEN",
     "REVOKE_TOKEN_CLAIM",
+    "AUTH_TOKEN_CLASSES",
     "TOKEN_CLAIMS",
     "TOKEN_MAX_BYTES",
 ];
@@ -246,7 +251,6 @@ pub const IGNORED_SETTING_NAMES: &[&str] = &[
     "JSON_ENCODER",
     "JWK_URL",
     "USER_AUTHENTICATION_RULE",
-    "AUTH_TOKEN_CLASSES",
     "TOKEN_USER_CLASS",
     "TOKEN_OBTAIN_SERIALIZER",
     "TOKEN_REFRESH_SERIALIZER",
@@ -365,6 +369,22 @@ impl Settings {
                         })
                     })
                     .collect::<Result<_, _>>()?
+            }
+            "AUTH_TOKEN_CLASSES" => {
+                let classes = list(raw)
+                    .iter()
+                    .map(|c| match c.rsplit('.').next().unwrap_or(c) {
+                        "AccessToken" => Ok(crate::token::TokenKind::Access),
+                        "SlidingToken" => Ok(crate::token::TokenKind::Sliding),
+                        other => Err(err(format!(
+                            "{other:?} cannot authenticate requests (use AccessToken, SlidingToken)"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if classes.is_empty() {
+                    return Err(err("needs at least one token class".into()));
+                }
+                self.auth_token_classes = classes;
             }
             "TOKEN_MAX_BYTES" => {
                 self.token_max_bytes = raw
@@ -497,6 +517,14 @@ impl Settings {
             ),
             ("CHECK_REVOKE_TOKEN", self.check_revoke_token.to_string()),
             ("REVOKE_TOKEN_CLAIM", self.revoke_token_claim.clone()),
+            (
+                "AUTH_TOKEN_CLASSES",
+                self.auth_token_classes
+                    .iter()
+                    .map(|k| k.class_name())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             (
                 "TOKEN_CLAIMS",
                 self.token_claims

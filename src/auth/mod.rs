@@ -91,6 +91,7 @@ where
         let service = AuthService::from_ref(state);
         service
             .authenticate_stateless(header(&service, parts))
+            .await
             .map(TokenAuth)
             .map_err(|e| reject(&service, e))
     }

@@ -34,6 +34,20 @@ pub(crate) fn token_view(view: &str) -> Response {
             r"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.",
             field("token", "Token"),
         ),
+        "obtain_sliding" => (
+            "Token Obtain Sliding",
+            r"Takes a set of user credentials and returns a sliding JSON web token to\nprove the authentication of those credentials.",
+            format!(
+                "{},{}",
+                field("username", "Username"),
+                field("password", "Password")
+            ),
+        ),
+        "refresh_sliding" => (
+            "Token Refresh Sliding",
+            r"Takes a sliding JSON web token and returns a new, refreshed version if the\ntoken's refresh period has not expired.",
+            field("token", "Token"),
+        ),
         _ => (
             "Token Blacklist",
             r"Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.",

@@ -13,7 +13,9 @@ mod protected;
 pub mod pyjson;
 mod token_blacklist;
 mod token_obtain;
+mod token_obtain_sliding;
 mod token_refresh;
+mod token_refresh_sliding;
 mod token_verify;
 
 use axum::extract::{FromRef, Request, State};
@@ -63,7 +65,8 @@ impl FromRef<AppState> for AuthService {
 }
 
 /// The token endpoints, relative to `prefix` (e.g. `/api/token`): `/`
-/// (obtain pair), `/refresh/`, `/verify/`, `/blacklist/`.
+/// (obtain pair), `/refresh/`, `/verify/`, `/blacklist/`, and the sliding-token
+/// pair `/sliding/` (obtain) and `/sliding/refresh/`.
 pub fn router(state: AppState, prefix: &str) -> Router {
     let prefix = prefix.trim_end_matches('/');
     Router::new()
@@ -80,12 +83,22 @@ pub fn router(state: AppState, prefix: &str) -> Router {
             &format!("{prefix}/blacklist/"),
             token_route(token_blacklist::handle),
         )
+        .route(
+            &format!("{prefix}/sliding/"),
+            token_route(token_obtain_sliding::handle),
+        )
+        .route(
+            &format!("{prefix}/sliding/refresh/"),
+            token_route(token_refresh_sliding::handle),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), negotiate))
         .with_state(state)
 }
 
 /// The paths [`app`] serves, for the trailing-slash redirect.
 const APP_PATHS: &[&str] = &[
+    "/api/token/sliding/",
+    "/api/token/sliding/refresh/",
     "/api/token/",
     "/api/token/refresh/",
     "/api/token/verify/",

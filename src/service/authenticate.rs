@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use super::{password_digest, AuthService};
 use crate::error::AuthError;
 use crate::store::User;
-use crate::token::{claims, now, Claims, TokenKind};
+use crate::token::{claims, now, Claims, TokenError, TokenKind};
 
 /// A request authenticated against the database.
 #[derive(Debug, Clone)]
@@ -86,15 +86,36 @@ impl AuthService {
         }
     }
 
-    /// Validates an access token from a header (`AUTH_TOKEN_CLASSES` = access tokens).
-    fn validated_access(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
+    /// Validates the bearer token as each of `AUTH_TOKEN_CLASSES` in turn
+    /// (access tokens by default); the first that accepts it wins, and if
+    /// none does, every class's reason is reported, as simplejwt does.
+    /// Sliding tokens are also checked against the blacklist.
+    async fn validated_token(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
         let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
-        let invalid = |e| AuthError::InvalidForAnyType(vec![(TokenKind::Access, e)]);
-        let token =
-            std::str::from_utf8(raw).map_err(|_| invalid(crate::token::TokenError::Invalid))?;
-        let claims = self.tokens().decode(token, now()).map_err(invalid)?;
-        claims::check(self.settings(), &claims, Some(TokenKind::Access)).map_err(invalid)?;
-        Ok(claims)
+        let settings = self.settings();
+        let classes = &settings.auth_token_classes;
+        let Ok(token) = std::str::from_utf8(raw) else {
+            let failures = classes.iter().map(|&k| (k, TokenError::Invalid)).collect();
+            return Err(AuthError::InvalidForAnyType(failures));
+        };
+        let now = now();
+        let mut failures = Vec::new();
+        for &kind in classes {
+            let validated = match kind {
+                TokenKind::Sliding => self.validate_stateful(token, kind, now).await,
+                _ => self
+                    .tokens()
+                    .decode(token, now)
+                    .and_then(|c| claims::check(settings, &c, Some(kind)).map(|()| c))
+                    .map_err(AuthError::from),
+            };
+            match validated {
+                Ok(claims) => return Ok(claims),
+                Err(AuthError::Token(e)) => failures.push((kind, e)),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(AuthError::InvalidForAnyType(failures))
     }
 
     /// `JWTAuthentication`: token → user from the database, active and
@@ -104,7 +125,7 @@ impl AuthService {
         header: Option<&[u8]>,
     ) -> Result<AuthenticatedUser, AuthError> {
         let settings = self.settings();
-        let claims = self.validated_access(header)?;
+        let claims = self.validated_token(header).await?;
         let value = claims
             .get(&settings.user_id_claim)
             .ok_or(AuthError::NoUserIdentification)?;
@@ -128,9 +149,14 @@ impl AuthService {
         Ok(AuthenticatedUser { user, claims })
     }
 
-    /// `JWTStatelessUserAuthentication`: token → [`TokenUser`], no database.
-    pub fn authenticate_stateless(&self, header: Option<&[u8]>) -> Result<TokenUser, AuthError> {
-        let claims = self.validated_access(header)?;
+    /// `JWTStatelessUserAuthentication`: token → [`TokenUser`], no user
+    /// lookup (with `SlidingToken` in `AUTH_TOKEN_CLASSES`, sliding tokens are
+    /// still checked against the blacklist, as in simplejwt).
+    pub async fn authenticate_stateless(
+        &self,
+        header: Option<&[u8]>,
+    ) -> Result<TokenUser, AuthError> {
+        let claims = self.validated_token(header).await?;
         let id = match claims.get(&self.settings().user_id_claim) {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),

@@ -9,10 +9,11 @@ mod authenticate;
 mod blacklist;
 mod obtain;
 mod refresh;
+mod refresh_sliding;
 mod verify;
 
 pub use authenticate::{AuthenticatedUser, TokenUser};
-pub use obtain::TokenPair;
+pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 
 use std::sync::Arc;

@@ -1,14 +1,14 @@
-//! Obtain a token pair (simplejwt's `TokenObtainPairSerializer`): check the
-//! credentials, upgrade an outdated password hash, mint refresh + access,
-//! record the refresh token as outstanding.
+//! Obtain tokens with credentials (simplejwt's `TokenObtainPairSerializer` and
+//! `TokenObtainSlidingSerializer`): check the credentials, upgrade an outdated
+//! password hash, mint the token(s), record the long-lived one as outstanding.
 
 use serde::Serialize;
 
 use super::AuthService;
 use crate::error::AuthError;
 use crate::password::Verification;
-use crate::store::OutstandingToken;
-use crate::token::{claims, now, TokenKind};
+use crate::store::{OutstandingToken, User};
+use crate::token::{claims, now, Claims, TokenKind};
 
 /// The login answer, in simplejwt's key order.
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +17,13 @@ pub struct TokenPair {
     pub refresh: String,
     /// The access token.
     pub access: String,
+}
+
+/// The sliding-token answer: `{"token"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlidingToken {
+    /// The sliding token.
+    pub token: String,
 }
 
 impl AuthService {
@@ -28,18 +35,45 @@ impl AuthService {
         username: &str,
         password: &str,
     ) -> Result<TokenPair, AuthError> {
+        let user = self.check_credentials(username, password).await?;
+        let now = now();
+        let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
+        let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
+        self.record_login(&user, &refresh, now).await?;
+        Ok(TokenPair {
+            refresh: self.encode(&mut refresh)?,
+            access: self.encode(&mut access)?,
+        })
+    }
+
+    /// Logs in for a sliding token (`TokenObtainSlidingView`); same checks
+    /// and failures as [`AuthService::obtain_pair`].
+    pub async fn obtain_sliding(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<SlidingToken, AuthError> {
+        let user = self.check_credentials(username, password).await?;
+        let now = now();
+        let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
+        self.record_login(&user, &sliding, now).await?;
+        Ok(SlidingToken {
+            token: self.encode(&mut sliding)?,
+        })
+    }
+
+    /// Django's `authenticate()` for an active user, re-hashing an outdated
+    /// stored hash while the plaintext is at hand.
+    async fn check_credentials(&self, username: &str, password: &str) -> Result<User, AuthError> {
         let store = self.store();
-        let mut user = store.user_by_username(username).await?;
+        let user = store.user_by_username(username).await?;
         let verification = self
             .hasher()
             .verify(password, user.as_ref().map(|u| u.password.as_str()))
             .await?;
-        let needs_rehash = match (verification, &user) {
-            (Verification::Valid { needs_rehash }, Some(u)) if u.is_active => needs_rehash,
+        let (needs_rehash, mut user) = match (verification, user) {
+            (Verification::Valid { needs_rehash }, Some(u)) if u.is_active => (needs_rehash, u),
             _ => return Err(AuthError::NoActiveAccount),
-        };
-        let Some(user) = user.as_mut() else {
-            return Err(AuthError::NoActiveAccount);
         };
         if needs_rehash {
             let new_hash = self.hasher().hash(password).await?;
@@ -50,34 +84,39 @@ impl AuthService {
                 user.password = new_hash;
             }
         }
+        Ok(user)
+    }
 
-        let now = now();
-        let mut refresh = claims::for_user(
+    /// `Token.for_user` plus the custom claims (`TOKEN_CLAIMS`, the claims hook).
+    fn token_for_user(&self, user: &User, kind: TokenKind, now: f64) -> Claims {
+        let mut token = claims::for_user(
             self.settings(),
-            TokenKind::Refresh,
+            kind,
             self.user_id_value(user),
             self.revoke_digest(user),
             now,
         );
-        self.add_user_claims(user, &mut refresh);
-        let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
+        self.add_user_claims(user, &mut token);
+        token
+    }
 
-        if let Some(jti) = claims::jti(self.settings(), &refresh) {
+    /// Records the long-lived token as outstanding and, with
+    /// `UPDATE_LAST_LOGIN`, the login time.
+    async fn record_login(&self, user: &User, token: &Claims, now: f64) -> Result<(), AuthError> {
+        let store = self.store();
+        if let Some(jti) = claims::jti(self.settings(), token) {
             store
                 .add_outstanding(&OutstandingToken {
                     jti: jti.to_owned(),
                     user_id: Some(user.id),
                     created_at: Some(now as i64),
-                    expires_at: claims::exp(&refresh).unwrap_or(now as i64),
+                    expires_at: claims::exp(token).unwrap_or(now as i64),
                 })
                 .await?;
         }
         if self.settings().update_last_login {
             store.touch_last_login(user.id, now as i64).await?;
         }
-        Ok(TokenPair {
-            refresh: self.encode(&mut refresh)?,
-            access: self.encode(&mut access)?,
-        })
+        Ok(())
     }
 }
