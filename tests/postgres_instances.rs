@@ -147,6 +147,28 @@ async fn post(client: &reqwest::Client, base: &str, path: &str, body: Value) -> 
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `POST /api/token/refresh/` with a refresh token.
+async fn refresh(client: &reqwest::Client, base: &str, token: &Value) -> (u16, Value) {
+    post(
+        client,
+        base,
+        "/api/token/refresh/",
+        json!({"refresh": token}),
+    )
+    .await
+}
+
+/// `POST /api/token/blacklist/` with a refresh token.
+async fn blacklist(client: &reqwest::Client, base: &str, token: &Value) -> (u16, Value) {
+    post(
+        client,
+        base,
+        "/api/token/blacklist/",
+        json!({"refresh": token}),
+    )
+    .await
+}
+
 async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> Value {
     let (status, body) = post(
         client,
@@ -188,30 +210,12 @@ async fn refresh_rotated_on_one_instance_is_refused_on_the_other_at_once() {
     let (a, b) = (start(&db, ROTATE).await, start(&db, ROTATE).await);
     let client = reqwest::Client::new();
     let pair = login(&client, &a.base, "alice", "alice-Password-1").await;
-    let (status, rotated) = post(
-        &client,
-        &a.base,
-        "/api/token/refresh/",
-        json!({"refresh": pair["refresh"]}),
-    )
-    .await;
+    let (status, rotated) = refresh(&client, &a.base, &pair["refresh"]).await;
     assert_eq!(status, 200);
-    let (status, body) = post(
-        &client,
-        &b.base,
-        "/api/token/refresh/",
-        json!({"refresh": pair["refresh"]}),
-    )
-    .await;
+    let (status, body) = refresh(&client, &b.base, &pair["refresh"]).await;
     assert_eq!((status, body), (401, blacklisted()));
     // The successor minted on A works on B.
-    let (status, _) = post(
-        &client,
-        &b.base,
-        "/api/token/refresh/",
-        json!({"refresh": rotated["refresh"]}),
-    )
-    .await;
+    let (status, _) = refresh(&client, &b.base, &rotated["refresh"]).await;
     assert_eq!(status, 200);
 }
 
@@ -244,13 +248,7 @@ async fn fifty_concurrent_refreshes_over_two_instances_succeed_exactly_once() {
                 let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    post(
-                        &client,
-                        &base,
-                        "/api/token/refresh/",
-                        json!({"refresh": token}),
-                    )
-                    .await
+                    refresh(&client, &base, &token).await
                 })
             })
             .collect();
@@ -292,21 +290,9 @@ async fn token_blacklisted_on_one_instance_is_refused_by_the_other() {
     let (a, b) = (start(&db, &[]).await, start(&db, &[]).await);
     let client = reqwest::Client::new();
     let pair = login(&client, &b.base, "carol", "carol-Password-1").await;
-    let (status, _) = post(
-        &client,
-        &a.base,
-        "/api/token/blacklist/",
-        json!({"refresh": pair["refresh"]}),
-    )
-    .await;
+    let (status, _) = blacklist(&client, &a.base, &pair["refresh"]).await;
     assert_eq!(status, 200);
-    let (status, body) = post(
-        &client,
-        &b.base,
-        "/api/token/refresh/",
-        json!({"refresh": pair["refresh"]}),
-    )
-    .await;
+    let (status, body) = refresh(&client, &b.base, &pair["refresh"]).await;
     assert_eq!((status, body), (401, blacklisted()));
 }
 
@@ -331,13 +317,7 @@ async fn deactivation_and_password_change_take_effect_on_every_instance_at_the_n
             json!({"detail": "User is inactive", "code": "user_inactive"})
         )
     );
-    let (status, body) = post(
-        &client,
-        &a.base,
-        "/api/token/refresh/",
-        json!({"refresh": pair["refresh"]}),
-    )
-    .await;
+    let (status, body) = refresh(&client, &a.base, &pair["refresh"]).await;
     assert_eq!(
         (status, body),
         (
@@ -394,13 +374,7 @@ async fn flush_during_traffic_deletes_only_expired_rows_and_keeps_live_blacklist
     for i in 0..20 {
         let pair = login(&client, &long.base, "carol", "carol-Password-1").await;
         if i % 2 == 0 {
-            let (status, _) = post(
-                &client,
-                &long.base,
-                "/api/token/blacklist/",
-                json!({"refresh": pair["refresh"]}),
-            )
-            .await;
+            let (status, _) = blacklist(&client, &long.base, &pair["refresh"]).await;
             assert_eq!(status, 200);
             live_blacklisted.push(pair["refresh"].clone());
         } else {
@@ -425,13 +399,7 @@ async fn flush_during_traffic_deletes_only_expired_rows_and_keeps_live_blacklist
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) || n == 0 {
                 let token = &live[n % live.len()];
-                let (status, body) = post(
-                    &client,
-                    &base,
-                    "/api/token/refresh/",
-                    json!({"refresh": token}),
-                )
-                .await;
+                let (status, body) = refresh(&client, &base, token).await;
                 assert_eq!(status, 200, "refresh during flush: {body}");
                 n += 1;
             }
@@ -455,13 +423,7 @@ async fn flush_during_traffic_deletes_only_expired_rows_and_keeps_live_blacklist
         .unwrap();
     assert_eq!(store.token_counts().await.unwrap(), (20, 10));
     for token in &live_blacklisted {
-        let (status, body) = post(
-            &client,
-            &long.base,
-            "/api/token/refresh/",
-            json!({"refresh": token}),
-        )
-        .await;
+        let (status, body) = refresh(&client, &long.base, token).await;
         assert_eq!((status, body), (401, blacklisted()));
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::claims::Claims;
 use super::json::to_ascii_vec;
-use super::{b64, TokenError};
+use super::TokenError;
 use crate::keys::Keys;
 use crate::settings::{algorithm_name, Settings};
 
@@ -188,15 +188,19 @@ impl TokenBackend {
     }
 }
 
-/// A compact JWS with the given parts, for tests and tools: `b64(header).b64(payload).sig`.
-pub fn assemble_unsigned(header: &[u8], payload: &[u8]) -> String {
-    format!("{}.{}", b64(header), b64(payload))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::keys::Keys;
+
+    /// `b64(header).b64(payload)`: an unsigned token for the alg-none case.
+    fn assemble_unsigned(header: &[u8], payload: &[u8]) -> String {
+        format!(
+            "{}.{}",
+            crate::token::b64(header),
+            crate::token::b64(payload)
+        )
+    }
 
     const SPEC_KEY: &str = "spec-test-signing-key-0123456789abcdef";
 
