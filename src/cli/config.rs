@@ -15,11 +15,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::settings::{parse_duration, Settings};
-use simplejwt::store::{Backend, Store, StoreOptions};
+use simplejwt::store::{Backend, Database, StoreOptions};
 
 use super::{CliResult, Failure};
 
@@ -167,9 +168,9 @@ impl Config {
     }
 
     /// Connects the store (lazily: the first query opens a connection).
-    pub async fn store(&self) -> CliResult<Store> {
+    pub async fn store(&self) -> CliResult<Arc<dyn Database>> {
         Backend::from_url(&self.database_url).map_err(|e| Failure::Config(e.to_string()))?;
-        Ok(Store::connect(&self.database_url, &self.store_options).await?)
+        Ok(simplejwt::store::connect(&self.database_url, &self.store_options).await?)
     }
 
     /// The password hasher.
@@ -188,12 +189,10 @@ impl Config {
         if let Some(path) = &self.key_file {
             return path.clone();
         }
-        if let Some(rest) = self.database_url.strip_prefix("sqlite:") {
-            let path = rest.trim_start_matches("//");
-            let path = path.split('?').next().unwrap_or(path);
-            if !path.is_empty() && path != ":memory:" {
-                return PathBuf::from(format!("{path}.signing-key"));
-            }
+        if let Ok(Some(database)) = simplejwt::store::sqlite_file(&self.database_url) {
+            let mut path = database.into_os_string();
+            path.push(".signing-key");
+            return PathBuf::from(path);
         }
         PathBuf::from("simplejwt.signing-key")
     }

@@ -7,7 +7,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use simplejwt::http::{app, AppState};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Secret;
-use simplejwt::store::{NewUser, Store};
+use simplejwt::store::{Database, NewUser};
 
 use super::config::Config;
 use super::keygen::write_private;
@@ -36,7 +36,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         settings.signing_key = Some(load_or_create_key(&config.key_file())?);
     }
     let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
-    create_initial_admin(&store, &service).await?;
+    create_initial_admin(&*store, &service).await?;
 
     let bind = bind.unwrap_or_else(|| config.bind.clone());
     let listener = tokio::net::TcpListener::bind(&bind)
@@ -104,7 +104,7 @@ fn load_or_create_key(path: &Path) -> CliResult<Secret> {
 /// On the very first start with no users, create `admin` with a random
 /// password shown once on the terminal (never logged), so the README's first
 /// command gives a login that works. Never again, even if users are removed.
-async fn create_initial_admin(store: &Store, service: &AuthService) -> CliResult {
+async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> CliResult {
     if store.count_users().await? > 0 || store.meta(INITIAL_ADMIN_FLAG).await?.is_some() {
         return Ok(());
     }

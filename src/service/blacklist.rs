@@ -30,7 +30,7 @@ impl AuthService {
             created_at: Some(now as i64),
             expires_at: claims::exp(&claims).unwrap_or(now as i64),
         };
-        if self.store().blacklist(&record, now as i64).await? {
+        if self.token_store().blacklist(&record, now as i64).await? {
             Ok(())
         } else {
             Err(TokenError::Blacklisted.into())

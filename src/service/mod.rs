@@ -25,7 +25,7 @@ use crate::error::AuthError;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::settings::{Settings, SettingsError, UserClaimField, UserIdField};
-use crate::store::{Store, User};
+use crate::store::{Backend, Database, TokenStore, User, UserStore};
 use crate::token::{Claims, TokenBackend};
 
 /// Adds custom claims to the refresh token at obtain (they are copied into
@@ -54,7 +54,10 @@ pub struct AuthService {
 struct Inner {
     settings: Settings,
     tokens: TokenBackend,
-    store: Store,
+    /// Which database holds our tables (for `Debug`).
+    backend: Backend,
+    users: Arc<dyn UserStore>,
+    token_store: Arc<dyn TokenStore>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
     challenge: http::HeaderValue,
@@ -63,26 +66,32 @@ struct Inner {
 impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthService")
-            .field("store", &self.inner.store.backend())
+            .field("store", &self.inner.backend)
             .finish_non_exhaustive()
     }
 }
 
 impl AuthService {
-    /// Builds the service; fails (naming the setting) when keys are unusable.
+    /// Builds the service over our database (users and tokens); fails
+    /// (naming the setting) when keys are unusable.
     pub fn new(
         settings: Settings,
-        store: Store,
+        store: Arc<dyn Database>,
         hasher: PasswordHasher,
     ) -> Result<Self, SettingsError> {
         Self::builder(settings, store, hasher).build()
     }
 
-    /// A builder, for a claims hook.
-    pub fn builder(settings: Settings, store: Store, hasher: PasswordHasher) -> AuthServiceBuilder {
+    /// A builder, for a claims hook or a user store of your own.
+    pub fn builder(
+        settings: Settings,
+        store: Arc<dyn Database>,
+        hasher: PasswordHasher,
+    ) -> AuthServiceBuilder {
         AuthServiceBuilder {
             settings,
             store,
+            user_store: None,
             hasher,
             claims_hook: None,
         }
@@ -93,9 +102,15 @@ impl AuthService {
         &self.inner.settings
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
+    /// Where users are looked up (our database unless
+    /// [`AuthServiceBuilder::user_store`] named another).
+    pub fn user_store(&self) -> &dyn UserStore {
+        &*self.inner.users
+    }
+
+    /// Where outstanding and blacklisted tokens are kept.
+    pub fn token_store(&self) -> &dyn TokenStore {
+        &*self.inner.token_store
     }
 
     /// The password hasher.
@@ -124,7 +139,7 @@ impl AuthService {
     /// Looks up the user a claim value names. Values that cannot name a user
     /// (wrong type, not an integer for the id field) find nobody.
     async fn user_for_claim(&self, value: &Value) -> Result<Option<User>, AuthError> {
-        let store = &self.inner.store;
+        let store = self.user_store();
         Ok(match self.inner.settings.user_id_field {
             UserIdField::Id => match user_pk(value) {
                 Some(id) => store.user_by_id(id).await?,
@@ -174,7 +189,8 @@ impl AuthService {
 /// Builds an [`AuthService`] with optional extras.
 pub struct AuthServiceBuilder {
     settings: Settings,
-    store: Store,
+    store: Arc<dyn Database>,
+    user_store: Option<Arc<dyn UserStore>>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
 }
@@ -183,6 +199,13 @@ impl AuthServiceBuilder {
     /// Adds custom claims at obtain.
     pub fn claims_hook(mut self, hook: impl ClaimsHook) -> Self {
         self.claims_hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Authenticates against `users` (e.g. your own users table) instead of
+    /// our database's; outstanding tokens and the blacklist stay in ours.
+    pub fn user_store(mut self, users: Arc<dyn UserStore>) -> Self {
+        self.user_store = Some(users);
         self
     }
 
@@ -196,7 +219,9 @@ impl AuthServiceBuilder {
             inner: Arc::new(Inner {
                 settings: self.settings,
                 tokens,
-                store: self.store,
+                backend: self.store.backend(),
+                users: self.user_store.unwrap_or_else(|| self.store.clone()),
+                token_store: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
                 challenge,

@@ -65,7 +65,7 @@ impl AuthService {
     /// Django's `authenticate()` for an active user, re-hashing an outdated
     /// stored hash while the plaintext is at hand.
     async fn check_credentials(&self, username: &str, password: &str) -> Result<User, AuthError> {
-        let store = self.store();
+        let store = self.user_store();
         let user = store.user_by_username(username).await?;
         let verification = self
             .hasher()
@@ -103,9 +103,8 @@ impl AuthService {
     /// Records the long-lived token as outstanding and, with
     /// `UPDATE_LAST_LOGIN`, the login time.
     async fn record_login(&self, user: &User, token: &Claims, now: f64) -> Result<(), AuthError> {
-        let store = self.store();
         if let Some(jti) = claims::jti(self.settings(), token) {
-            store
+            self.token_store()
                 .add_outstanding(&OutstandingToken {
                     jti: jti.to_owned(),
                     user_id: Some(user.id),
@@ -115,7 +114,9 @@ impl AuthService {
                 .await?;
         }
         if self.settings().update_last_login {
-            store.touch_last_login(user.id, now as i64).await?;
+            self.user_store()
+                .touch_last_login(user.id, now as i64)
+                .await?;
         }
         Ok(())
     }

@@ -38,7 +38,7 @@ impl AuthService {
         let settings = self.settings();
         let claims = self.tokens().decode(token, now)?;
         if let Some(jti) = claims::jti(settings, &claims) {
-            if self.store().is_blacklisted(jti).await? {
+            if self.token_store().is_blacklisted(jti).await? {
                 return Err(TokenError::Blacklisted.into());
             }
         }
@@ -88,11 +88,11 @@ impl AuthService {
             else {
                 return Err(TokenError::NoId.into());
             };
-            if !self.store().rotate(&used, &next, now as i64).await? {
+            if !self.token_store().rotate(&used, &next, now as i64).await? {
                 return Err(TokenError::Blacklisted.into());
             }
         } else if let Some(next) = next {
-            self.store().add_outstanding(&next).await?;
+            self.token_store().add_outstanding(&next).await?;
         }
         Ok(Refreshed {
             access,

@@ -15,7 +15,7 @@ impl AuthService {
         claims::check(settings, &claims, None)?;
         if settings.blacklist_after_rotation {
             if let Some(jti) = claims::jti(settings, &claims) {
-                if self.store().is_blacklisted(jti).await? {
+                if self.token_store().is_blacklisted(jti).await? {
                     return Err(AuthError::VerifyBlacklisted);
                 }
             }

@@ -1,21 +1,26 @@
 //! Token writes — record an issued refresh token, blacklist one, rotate one —
-//! as data, applied by one function for both databases.
+//! as data, and their logic written once for both databases.
 //!
-//! PostgreSQL runs each write in its own transaction; concurrent writers are
-//! fine there. SQLite has a single writer and every commit is an fsync, so
-//! there the writes of concurrent requests are committed together
-//! ([`GroupCommit`]): a batch forms naturally while the previous one is
-//! committing, runs in one `BEGIN IMMEDIATE` transaction, and every request
-//! in it gets its own answer. Exactly-once still holds inside a batch: two
-//! rotations of one token in the same batch see each other's blacklist row,
-//! so the second claim finds the conflict.
+//! The logic runs against [`Tx`], the one thing it needs of a database: run a
+//! statement of [`sql`](super::sql) inside the caller's transaction and say
+//! how many rows it touched. PostgreSQL implements it over a sqlx
+//! transaction (one per write: concurrent writers are fine there); SQLite
+//! over its single writer connection, where the writes of concurrent
+//! requests are committed together, each inside its own savepoint (see
+//! `sqlite/writer.rs`). Every SQLite future is ready at once, so the writer
+//! thread drives [`apply`] with a trivial `now_or_never` instead of a runtime.
+//!
+//! Exactly-once holds wherever `apply` runs: two rotations of one token in
+//! the same transaction see each other's blacklist row, so the second claim
+//! finds the conflict, as two concurrent transactions do through the index.
+//!
+//! This module depends on the records and the SQL text only; the drivers
+//! depend on it, never the other way round.
 
-use std::sync::Arc;
+use std::future::Future;
 
-use sqlx::AnyPool;
-use tokio::sync::{mpsc, oneshot, Semaphore};
-
-use super::{claim, insert_outstanding, OutstandingToken, StoreError};
+use super::model::OutstandingToken;
+use super::sql::{self, Param};
 
 /// One token write.
 #[derive(Debug, Clone)]
@@ -32,15 +37,27 @@ pub(super) enum TokenWrite {
     },
 }
 
+/// A transaction (or connection) that token writes run in.
+pub(super) trait Tx {
+    /// The driver's own error, classified by the driver afterwards (so it
+    /// can still tell, say, a full disk from a lost connection).
+    type Error;
+
+    /// Runs one statement with its `$n` parameters; returns rows affected.
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<u64, Self::Error>> + Send;
+}
+
 /// Applies one write inside `tx`. Returns whether it took effect (for
-/// blacklist and rotate: whether this call claimed the token).
-pub(super) async fn apply(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    op: &TokenWrite,
-) -> Result<bool, StoreError> {
+/// blacklist and rotate: whether this call claimed the token; a record is
+/// always `true`).
+pub(super) async fn apply<T: Tx + Send>(tx: &mut T, op: &TokenWrite) -> Result<bool, T::Error> {
     match op {
         TokenWrite::Record(token) => {
-            insert_outstanding(&mut **tx, token).await?;
+            record(tx, token).await?;
             Ok(true)
         }
         TokenWrite::Blacklist { token, now } => claim(tx, token, *now).await,
@@ -52,82 +69,40 @@ pub(super) async fn apply(
             if !claim(tx, used, *now).await? {
                 return Ok(false);
             }
-            insert_outstanding(&mut **tx, successor).await?;
+            record(tx, successor).await?;
             Ok(true)
         }
     }
 }
 
-struct Job {
-    op: TokenWrite,
-    reply: oneshot::Sender<Result<bool, StoreError>>,
+/// Records a token by `jti` (idempotent; a missing owner becomes NULL).
+async fn record<T: Tx + Send>(tx: &mut T, token: &OutstandingToken) -> Result<(), T::Error> {
+    tx.execute(
+        sql::INSERT_OUTSTANDING,
+        &[
+            Param::Text(&token.jti),
+            Param::OptInt(token.user_id),
+            Param::OptInt(token.created_at),
+            Param::Int(token.expires_at),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
-/// Most writes one SQLite transaction carries.
-const MAX_BATCH: usize = 256;
-
-/// The SQLite group committer: one task owns the writing.
-#[derive(Debug, Clone)]
-pub(super) struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.op.fmt(f)
-    }
-}
-
-impl GroupCommit {
-    /// Starts the committer on the current runtime. `writer` is the
-    /// process's SQLite writer slot, shared with the other writes.
-    pub(super) fn start(pool: AnyPool, writer: Arc<Semaphore>) -> Self {
-        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, writer, rx));
-        Self { jobs }
-    }
-
-    /// Queues a write and waits for its commit.
-    pub(super) async fn submit(&self, op: TokenWrite) -> Result<bool, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { op, reply })
-            .await
-            .map_err(|_| StoreError::Unavailable("the store is shutting down".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
-    }
-}
-
-async fn run(pool: AnyPool, writer: Arc<Semaphore>, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = match writer.acquire().await {
-            Ok(_slot) => commit(&pool, &batch).await,
-            Err(_) => Err(StoreError::Unavailable("the store is shutting down".into())),
-        };
-        match outcome {
-            Ok(results) => {
-                for (job, result) in batch.drain(..).zip(results) {
-                    let _ = job.reply.send(Ok(result));
-                }
-            }
-            Err(e) => {
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
-
-async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<Vec<bool>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        results.push(apply(&mut tx, &job.op).await?);
-    }
-    tx.commit().await?;
-    Ok(results)
+/// Inserts the blacklist row for `token`; true if this call made it.
+async fn claim<T: Tx + Send>(
+    tx: &mut T,
+    token: &OutstandingToken,
+    now: i64,
+) -> Result<bool, T::Error> {
+    // The token may never have been recorded (issued elsewhere with the same key).
+    record(tx, token).await?;
+    let claimed = tx
+        .execute(
+            sql::INSERT_BLACKLISTED,
+            &[Param::Text(&token.jti), Param::Int(now)],
+        )
+        .await?;
+    Ok(claimed == 1)
 }

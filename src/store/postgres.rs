@@ -1,0 +1,348 @@
+//! PostgreSQL: sqlx's `PgPool`, the shared SQL, the shared token-write logic.
+//!
+//! Concurrent writers are fine on PostgreSQL, so every token write is its own
+//! transaction on a pooled connection (a lone record needs none); the unique
+//! index on `blacklisted_tokens.token_id` decides which of several
+//! concurrent rotations — from this process or another instance — wins.
+//! Every connection sets `statement_timeout`, and every call runs under the
+//! client-side deadline, so a stalled network becomes
+//! [`StoreError::Unavailable`] instead of a hang. Integer columns are
+//! `SMALLINT` (flags) or `BIGINT`; both are read as `i64`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::query::Query;
+use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _};
+
+use super::error::StoreError;
+use super::migrate;
+use super::model::{storable, user_from_columns, NewUser, OutstandingToken, User};
+use super::options::StoreOptions;
+use super::sql::{self, Param};
+use super::token_writes::{apply, TokenWrite, Tx};
+use super::traits::{Database, TokenStore, UserStore};
+use super::url::Backend;
+
+/// A PostgreSQL database behind a lazily connecting pool.
+pub(super) struct PgDatabase {
+    pool: PgPool,
+    deadline: Duration,
+}
+
+impl PgDatabase {
+    /// A pool for `target` (no connection is made until the first call).
+    pub(super) fn connect(target: PgConnectOptions, options: &StoreOptions) -> Self {
+        let statement_timeout_ms = options.statement_timeout.as_millis();
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(10))
+            .min_connections(0)
+            .acquire_timeout(options.connect_timeout)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(format!("SET statement_timeout = {statement_timeout_ms}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(target.disable_statement_logging());
+        Self {
+            pool,
+            deadline: options.deadline(),
+        }
+    }
+
+    /// Runs one call under the client-side deadline.
+    async fn timed<T>(
+        &self,
+        op: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.deadline, op).await {
+            Ok(result) => result.map_err(classify),
+            Err(_) => Err(StoreError::deadline(self.deadline)),
+        }
+    }
+
+    /// One statement; rows affected.
+    async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        self.timed(async {
+            let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    /// A query's first row, if any.
+    async fn fetch(
+        &self,
+        query: &'static str,
+        params: &[Param<'_>],
+    ) -> Result<Option<PgRow>, StoreError> {
+        self.timed(bind(sqlx::query(query), params).fetch_optional(&self.pool))
+            .await
+    }
+
+    async fn user(&self, query: &'static str, param: Param<'_>) -> Result<Option<User>, StoreError> {
+        let row = self.fetch(query, &[param]).await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()
+            .map_err(classify)
+    }
+
+    async fn token_write(&self, op: TokenWrite) -> Result<bool, StoreError> {
+        self.timed(async {
+            if let TokenWrite::Record(_) = &op {
+                let mut conn = self.pool.acquire().await?;
+                return apply(&mut PgTx(&mut conn), &op).await;
+            }
+            let mut tx = self.pool.begin().await?;
+            let applied = apply(&mut PgTx(&mut tx), &op).await?;
+            tx.commit().await?;
+            Ok(applied)
+        })
+        .await
+    }
+}
+
+/// Binds `params` in `$n` order.
+fn bind<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    params: &[Param<'q>],
+) -> Query<'q, Postgres, PgArguments> {
+    for param in params {
+        query = match *param {
+            Param::Int(v) => query.bind(v),
+            Param::OptInt(v) => query.bind(v),
+            Param::Text(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+/// An integer column of any width (flags are `SMALLINT`).
+fn int(row: &PgRow, index: usize) -> Result<i64, sqlx::Error> {
+    row.try_get_unchecked(index)
+}
+
+fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
+    Ok(user_from_columns((
+        int(row, 0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        int(row, 6)?,
+        int(row, 7)?,
+        int(row, 8)?,
+        int(row, 9)?,
+        row.try_get_unchecked(10)?,
+    )))
+}
+
+/// A pooled connection or a transaction as a [`Tx`] for the token writes.
+struct PgTx<'c>(&'c mut PgConnection);
+
+impl Tx for PgTx<'_> {
+    type Error = sqlx::Error;
+
+    async fn execute(&mut self, query: &'static str, params: &[Param<'_>]) -> Result<u64, sqlx::Error> {
+        let done = bind(sqlx::query(query), params).execute(&mut *self.0).await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Classifies a sqlx error: pool timeouts, I/O, TLS and the connection
+/// (08), shutdown (57) and too-many-connections (53300) classes are
+/// [`StoreError::Unavailable`]; a unique violation is
+/// [`StoreError::Conflict`]; anything else [`StoreError::Other`].
+fn classify(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(transient) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+/// PostgreSQL connection / shutdown / too-many-connections SQLSTATEs.
+fn transient(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57") || code == "53300"
+}
+
+#[async_trait::async_trait]
+impl UserStore for PgDatabase {
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        self.user(sql::USER_BY_ID, Param::Int(id)).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        // PostgreSQL refuses NUL in text parameters; no stored name has one.
+        if !storable(username) {
+            return Ok(None);
+        }
+        self.user(sql::USER_BY_USERNAME, Param::Text(username)).await
+    }
+
+    async fn upgrade_password(
+        &self,
+        id: i64,
+        expected: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let params = [Param::Text(new_hash), Param::Int(id), Param::Text(expected)];
+        Ok(self.execute(sql::UPGRADE_PASSWORD, &params).await? == 1)
+    }
+
+    async fn touch_last_login(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        self.execute(sql::TOUCH_LAST_LOGIN, &[Param::Int(now), Param::Int(id)])
+            .await
+            .map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for PgDatabase {
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        // Token ids with NUL are refused before they are stored (see token::claims::check).
+        if !storable(jti) {
+            return Ok(false);
+        }
+        let row = self.fetch(sql::IS_BLACKLISTED, &[Param::Text(jti)]).await?;
+        Ok(row.is_some())
+    }
+
+    async fn add_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
+        self.token_write(TokenWrite::Record(token.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
+        let token = token.clone();
+        self.token_write(TokenWrite::Blacklist { token, now }).await
+    }
+
+    async fn rotate(
+        &self,
+        used: &OutstandingToken,
+        successor: &OutstandingToken,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (used, successor) = (used.clone(), successor.clone());
+        self.token_write(TokenWrite::Rotate {
+            used,
+            successor,
+            now,
+        })
+        .await
+    }
+
+    async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let params = [Param::Int(now), Param::Int(batch)];
+            let deleted = self.execute(sql::FLUSH_EXPIRED_BATCH, &params).await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn token_counts(&self) -> Result<(i64, i64), StoreError> {
+        let row = self.fetch(sql::TOKEN_COUNTS, &[]).await?;
+        let row = row.ok_or_else(|| StoreError::Other("no counts".into()))?;
+        Ok((
+            int(&row, 0).map_err(classify)?,
+            int(&row, 1).map_err(classify)?,
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl Database for PgDatabase {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        migrate::run(&migrate::POSTGRES, &mut *conn, classify).await
+    }
+
+    async fn check_schema(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        migrate::check(&migrate::POSTGRES, &mut *conn).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.fetch(sql::PING, &[]).await.map(|_| ())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn create_user(&self, new: &NewUser, now: i64) -> Result<User, StoreError> {
+        let params = [
+            Param::Text(&new.username),
+            Param::Text(&new.password_hash),
+            Param::Text(&new.email),
+            Param::Int(new.is_active.into()),
+            Param::Int(new.is_staff.into()),
+            Param::Int(new.is_superuser.into()),
+            Param::Int(now),
+        ];
+        let row = self.fetch(sql::INSERT_USER, &params).await?;
+        let id = row
+            .as_ref()
+            .map(|row| int(row, 0))
+            .transpose()
+            .map_err(classify)?
+            .ok_or_else(|| StoreError::Other("INSERT … RETURNING returned nothing".into()))?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished".into()))
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool, StoreError> {
+        let params = [Param::Text(password_hash), Param::Int(user_id)];
+        Ok(self.execute(sql::SET_PASSWORD, &params).await? == 1)
+    }
+
+    async fn set_active(&self, username: &str, active: bool) -> Result<bool, StoreError> {
+        let params = [Param::Int(active.into()), Param::Text(username)];
+        Ok(self.execute(sql::SET_ACTIVE, &params).await? == 1)
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::DELETE_USER, &[Param::Text(username)]).await? == 1)
+    }
+
+    async fn count_users(&self) -> Result<i64, StoreError> {
+        let row = self.fetch(sql::COUNT_USERS, &[]).await?;
+        let row = row.ok_or_else(|| StoreError::Other("no count".into()))?;
+        int(&row, 0).map_err(classify)
+    }
+
+    async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let params = [Param::Text(key), Param::Text(value)];
+        Ok(self.execute(sql::SET_META_ONCE, &params).await? == 1)
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
+        row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+}

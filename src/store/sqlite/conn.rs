@@ -1,0 +1,267 @@
+//! What the SQLite reader and writer share: opening a rusqlite connection
+//! the way each needs it, binding the shared SQL's `$n` parameters, reading
+//! a user row, and the one classification of SQLite errors into
+//! [`StoreError`] classes.
+//!
+//! A leaf module: the reader, the writer and the driver depend on it, so
+//! none of them depends on another.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{ffi, Connection, OpenFlags, Statement};
+
+use super::super::error::StoreError;
+use super::super::model::{user_from_columns, User};
+use super::super::sql::Param;
+use super::super::url::{create_private, Access};
+
+/// How to open the database file (from the URL and the store options).
+#[derive(Debug, Clone)]
+pub(super) struct FileConfig {
+    /// The database file.
+    pub path: PathBuf,
+    /// The URL's access mode.
+    pub access: Access,
+    /// `PRAGMA synchronous` of the writer.
+    pub synchronous: &'static str,
+    /// `PRAGMA busy_timeout` of the writer (the statement timeout).
+    pub busy_timeout: Duration,
+}
+
+/// How long a reader waits for a lock: in WAL mode only during recovery, so
+/// a worker thread is never stalled for long.
+const READER_BUSY_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// Opens the read-write connection of the writer thread: WAL, the
+/// configured `synchronous`, the busy timeout, foreign keys on. A missing
+/// file is created private first (when the URL allows creating it).
+pub(super) fn open_writer(config: &FileConfig) -> rusqlite::Result<Connection> {
+    let flags = match config.access {
+        Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        Access::ReadWriteCreate => {
+            create_private(&config.path);
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        }
+    };
+    // No SQLITE_OPEN_URI: the path is a path (url.rs refuses `file:` names).
+    let conn = Connection::open_with_flags(&config.path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(config.busy_timeout)?;
+    if config.access != Access::ReadOnly {
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, "SQLite did not switch to WAL; readers may wait for writers");
+        }
+    }
+    conn.pragma_update(None, "synchronous", config.synchronous)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// Opens a read-only connection for in-thread reads.
+pub(super) fn open_reader(config: &FileConfig) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        &config.path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(READER_BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(8);
+    Ok(conn)
+}
+
+/// Binds `params` to `stmt` by their `$n` numbers (SQLite numbers
+/// parameters in order of first appearance, not by the digits).
+pub(super) fn bind(stmt: &mut Statement<'_>, params: &[Param<'_>]) -> rusqlite::Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let name = stmt.parameter_name(index);
+        let number = name
+            .and_then(|n| n.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=params.len()).contains(n))
+            .ok_or_else(|| {
+                rusqlite::Error::InvalidParameterName(name.unwrap_or("?").to_owned())
+            })?;
+        match params[number - 1] {
+            Param::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Param::OptInt(v) => stmt.raw_bind_parameter(index, v)?,
+            Param::Text(v) => stmt.raw_bind_parameter(index, v)?,
+        }
+    }
+    Ok(())
+}
+
+/// Runs one statement that returns no rows; rows affected.
+pub(super) fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+/// Runs a query and reads its first row with `read`, if there is one.
+pub(super) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    let first = match rows.next()? {
+        Some(row) => Some(read(row)?),
+        None => None,
+    };
+    // Step to the end: a write with `RETURNING` commits (and may fail) there.
+    while rows.next()?.is_some() {}
+    Ok(first)
+}
+
+/// A user from a row of the shared user columns.
+pub(super) fn user_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(user_from_columns((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+    )))
+}
+
+/// The extended result code of a SQLite failure, if it is one.
+fn code_of(e: &rusqlite::Error) -> Option<i32> {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
+        _ => None,
+    }
+}
+
+/// Classifies a rusqlite error (see [`classify_code`]).
+pub(super) fn classify(e: rusqlite::Error) -> StoreError {
+    match code_of(&e) {
+        Some(code) => classify_code(code, e.to_string()),
+        None => StoreError::Other(e.to_string()),
+    }
+}
+
+/// Classifies a SQLite (extended) result code: busy, locked, full,
+/// read-only, I/O error, cannot open and out of memory are
+/// [`StoreError::Unavailable`] (HTTP 503: try again later); a unique or
+/// primary key violation is [`StoreError::Conflict`]; anything else
+/// [`StoreError::Other`].
+pub(super) fn classify_code(extended: i32, message: String) -> StoreError {
+    match extended & 0xff {
+        ffi::SQLITE_BUSY
+        | ffi::SQLITE_LOCKED
+        | ffi::SQLITE_FULL
+        | ffi::SQLITE_READONLY
+        | ffi::SQLITE_IOERR
+        | ffi::SQLITE_CANTOPEN
+        | ffi::SQLITE_NOMEM => StoreError::Unavailable(message),
+        ffi::SQLITE_CONSTRAINT
+            if extended == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || extended == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Other(message),
+    }
+}
+
+/// Whether an error leaves the connection unfit for more work (the writer
+/// then opens a new one): I/O errors, corruption, a file that is not (or no
+/// longer) a database, out of memory, misuse.
+pub(super) fn breaks_connection(e: &rusqlite::Error) -> bool {
+    match code_of(e) {
+        Some(code) => matches!(
+            code & 0xff,
+            ffi::SQLITE_IOERR
+                | ffi::SQLITE_CORRUPT
+                | ffi::SQLITE_NOTADB
+                | ffi::SQLITE_CANTOPEN
+                | ffi::SQLITE_NOMEM
+                | ffi::SQLITE_MISUSE
+        ),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_sqlite_failures_are_unavailable() {
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_BUSY_SNAPSHOT,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_LOCKED_SHAREDCACHE,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_READONLY_DBMOVED,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_IOERR_FSYNC,
+            ffi::SQLITE_CANTOPEN,
+            ffi::SQLITE_NOMEM,
+        ] {
+            assert!(
+                matches!(classify_code(code, String::new()), StoreError::Unavailable(_)),
+                "code {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn unique_violations_conflict_and_the_rest_is_other() {
+        assert!(matches!(
+            classify_code(ffi::SQLITE_CONSTRAINT_UNIQUE, String::new()),
+            StoreError::Conflict
+        ));
+        assert!(matches!(
+            classify_code(ffi::SQLITE_CONSTRAINT_PRIMARYKEY, String::new()),
+            StoreError::Conflict
+        ));
+        for code in [
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+            ffi::SQLITE_CONSTRAINT_NOTNULL,
+            ffi::SQLITE_ERROR,
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_MISMATCH,
+        ] {
+            assert!(
+                matches!(classify_code(code, String::new()), StoreError::Other(_)),
+                "code {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn parameters_bind_by_number_in_any_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        let got = query_opt(
+            &conn,
+            "SELECT $2 || '-' || $1 || '-' || $2",
+            &[Param::Text("a"), Param::Int(7)],
+            |row| row.get::<_, String>(0),
+        )
+        .unwrap();
+        assert_eq!(got.as_deref(), Some("7-a-7"));
+        let missing = query_opt(&conn, "SELECT $3", &[Param::Int(1)], |row| {
+            row.get::<_, i64>(0)
+        });
+        assert!(missing.is_err(), "a placeholder without a parameter is refused");
+    }
+}

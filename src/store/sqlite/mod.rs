@@ -1,0 +1,323 @@
+//! SQLite: rusqlite at run time, in two places and nowhere else.
+//!
+//! - Reads on the hot paths (user by id / username, blacklist check) run on a
+//!   few read-only connections right in the calling task ([`reader`]).
+//! - Every write runs on one dedicated thread owning the one read-write
+//!   connection, token writes group-committed ([`writer`]). Reads that are
+//!   not on a hot path (counts, metadata) run there too: they never block a
+//!   runtime worker, and they see the writer's latest state.
+//!
+//! There is no second code path: no sqlx pool to fall back on. sqlx opens
+//! the file only for migrations and the schema check, on a one-off
+//! connection (see `migrate.rs` for why). All three use the one parse of the
+//! URL (`url.rs`).
+
+mod conn;
+mod reader;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::ConnectOptions as _;
+use std::str::FromStr as _;
+
+use super::error::StoreError;
+use super::migrate;
+use super::model::{storable, NewUser, OutstandingToken, User};
+use super::options::StoreOptions;
+use super::sql::{self, Param};
+use super::token_writes::TokenWrite;
+use super::traits::{Database, TokenStore, UserStore};
+use super::url::{create_private, Access, Backend, SqliteTarget};
+use conn::{classify_code, execute, query_opt, user_row, FileConfig};
+use reader::Reader;
+use writer::Writer;
+
+/// A SQLite database: in-thread readers and the writer thread.
+pub(super) struct SqliteDatabase {
+    reader: Reader,
+    writer: Writer,
+    /// sqlx's options for the same file, for the migration connection.
+    migration: SqliteConnectOptions,
+}
+
+impl SqliteDatabase {
+    /// Opens the database `target` names: creates the file (private) when
+    /// the URL allows and it is missing, and starts the writer thread. The
+    /// readers connect on first use.
+    pub(super) fn open(target: SqliteTarget, options: &StoreOptions) -> Result<Self, StoreError> {
+        let synchronous = options.synchronous()?;
+        if target.access == Access::ReadWriteCreate {
+            create_private(&target.path);
+        }
+        let config = FileConfig {
+            path: target.path,
+            access: target.access,
+            synchronous,
+            busy_timeout: options.statement_timeout,
+        };
+        let readers = match options.max_connections {
+            Some(n) => n as usize,
+            None => num_cpus::get() + 1,
+        };
+        let migration = target
+            .options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::from_str(synchronous).map_err(|e| {
+                StoreError::Other(format!("SQLite synchronous mode {synchronous}: {e}"))
+            })?)
+            .busy_timeout(options.statement_timeout)
+            .foreign_keys(true)
+            .disable_statement_logging();
+        Ok(Self {
+            reader: Reader::new(config.clone(), readers),
+            writer: Writer::start(config, options.deadline())?,
+            migration,
+        })
+    }
+
+    /// A one-off sqlx connection for the migrator.
+    async fn migration_connection(&self) -> Result<sqlx::SqliteConnection, StoreError> {
+        self.migration.connect().await.map_err(classify_sqlx)
+    }
+
+    fn user(&self, query: &'static str, param: Param<'_>) -> Result<Option<User>, StoreError> {
+        self.reader
+            .read(|conn| query_opt(conn, query, &[param], user_row))
+    }
+
+    /// One statement on the writer; whether it touched exactly one row.
+    async fn write_one(&self, query: &'static str, params: Vec<Owned>) -> Result<bool, StoreError> {
+        self.writer
+            .run(move |conn| {
+                let params: Vec<Param<'_>> = params.iter().map(Owned::param).collect();
+                execute(conn, query, &params)
+            })
+            .await
+            .map(|rows| rows == 1)
+    }
+}
+
+/// A parameter that can travel to the writer thread.
+#[derive(Debug, Clone)]
+enum Owned {
+    Int(i64),
+    Text(String),
+}
+
+impl Owned {
+    fn param(&self) -> Param<'_> {
+        match self {
+            Owned::Int(v) => Param::Int(*v),
+            Owned::Text(v) => Param::Text(v),
+        }
+    }
+}
+
+/// Classifies an error of the sqlx migration connection like a rusqlite one.
+fn classify_sqlx(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            match db.code().and_then(|code| code.parse::<i32>().ok()) {
+                Some(code) => classify_code(code, e.to_string()),
+                None => StoreError::Other(e.to_string()),
+            }
+        }
+        sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl UserStore for SqliteDatabase {
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        self.user(sql::USER_BY_ID, Param::Int(id))
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        if !storable(username) {
+            return Ok(None);
+        }
+        self.user(sql::USER_BY_USERNAME, Param::Text(username))
+    }
+
+    async fn upgrade_password(
+        &self,
+        id: i64,
+        expected: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let params = vec![
+            Owned::Text(new_hash.into()),
+            Owned::Int(id),
+            Owned::Text(expected.into()),
+        ];
+        self.write_one(sql::UPGRADE_PASSWORD, params).await
+    }
+
+    async fn touch_last_login(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        let params = vec![Owned::Int(now), Owned::Int(id)];
+        self.write_one(sql::TOUCH_LAST_LOGIN, params).await.map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for SqliteDatabase {
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        if !storable(jti) {
+            return Ok(false);
+        }
+        self.reader.read(|conn| {
+            query_opt(conn, sql::IS_BLACKLISTED, &[Param::Text(jti)], |_| Ok(())).map(|hit| hit.is_some())
+        })
+    }
+
+    async fn add_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
+        self.writer
+            .token(TokenWrite::Record(token.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
+        let token = token.clone();
+        self.writer.token(TokenWrite::Blacklist { token, now }).await
+    }
+
+    async fn rotate(
+        &self,
+        used: &OutstandingToken,
+        successor: &OutstandingToken,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (used, successor) = (used.clone(), successor.clone());
+        self.writer
+            .token(TokenWrite::Rotate {
+                used,
+                successor,
+                now,
+            })
+            .await
+    }
+
+    async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .writer
+                .run(move |conn| {
+                    execute(
+                        conn,
+                        sql::FLUSH_EXPIRED_BATCH,
+                        &[Param::Int(now), Param::Int(batch)],
+                    )
+                })
+                .await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn token_counts(&self) -> Result<(i64, i64), StoreError> {
+        self.writer
+            .run(|conn| {
+                conn.prepare_cached(sql::TOKEN_COUNTS)?
+                    .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Database for SqliteDatabase {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.migration_connection().await?;
+        let result = migrate::run(&migrate::SQLITE, &mut conn, classify_sqlx).await;
+        let _ = sqlx::Connection::close(conn).await;
+        result
+    }
+
+    async fn check_schema(&self) -> Result<(), StoreError> {
+        let mut conn = self.migration_connection().await?;
+        let result = migrate::check(&migrate::SQLITE, &mut conn).await;
+        let _ = sqlx::Connection::close(conn).await;
+        result
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.writer
+            .run(|conn| conn.prepare_cached(sql::PING)?.query_row([], |_| Ok(())))
+            .await
+    }
+
+    async fn close(&self) {
+        self.reader.close();
+        self.writer.close().await;
+    }
+
+    async fn create_user(&self, new: &NewUser, now: i64) -> Result<User, StoreError> {
+        let new = new.clone();
+        self.writer
+            .run(move |conn| {
+                let params = [
+                    Param::Text(&new.username),
+                    Param::Text(&new.password_hash),
+                    Param::Text(&new.email),
+                    Param::Int(new.is_active.into()),
+                    Param::Int(new.is_staff.into()),
+                    Param::Int(new.is_superuser.into()),
+                    Param::Int(now),
+                ];
+                let id: i64 = query_opt(conn, sql::INSERT_USER, &params, |row| row.get(0))?
+                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                query_opt(conn, sql::USER_BY_ID, &[Param::Int(id)], user_row)?
+                    .ok_or(rusqlite::Error::QueryReturnedNoRows)
+            })
+            .await
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool, StoreError> {
+        let params = vec![Owned::Text(password_hash.into()), Owned::Int(user_id)];
+        self.write_one(sql::SET_PASSWORD, params).await
+    }
+
+    async fn set_active(&self, username: &str, active: bool) -> Result<bool, StoreError> {
+        let params = vec![Owned::Int(active.into()), Owned::Text(username.into())];
+        self.write_one(sql::SET_ACTIVE, params).await
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        self.write_one(sql::DELETE_USER, vec![Owned::Text(username.into())])
+            .await
+    }
+
+    async fn count_users(&self) -> Result<i64, StoreError> {
+        self.writer
+            .run(|conn| {
+                conn.prepare_cached(sql::COUNT_USERS)?
+                    .query_row([], |row| row.get(0))
+            })
+            .await
+    }
+
+    async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let params = vec![Owned::Text(key.into()), Owned::Text(value.into())];
+        self.write_one(sql::SET_META_ONCE, params).await
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.writer
+            .run(move |conn| query_opt(conn, sql::META, &[Param::Text(&key)], |row| row.get(0)))
+            .await
+    }
+}

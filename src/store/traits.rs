@@ -1,0 +1,145 @@
+//! What storage must do, as traits — the shape of tower-sessions'
+//! `SessionStore`: the service above only ever sees these, and each database
+//! implements them.
+//!
+//! Three traits, because a library user may bring part of the storage:
+//! [`UserStore`] is all that authentication needs of users (their own users
+//! table can implement it), [`TokenStore`] holds outstanding tokens and the
+//! blacklist (always ours: exactly-once rotation depends on our schema), and
+//! [`Database`] is our own database as a whole — both stores plus schema and
+//! account administration, for the CLI and server start-up. `Database` has
+//! both as supertraits, so `Arc<dyn Database>` coerces to `Arc<dyn UserStore>`
+//! and `Arc<dyn TokenStore>` (trait upcasting).
+//!
+//! The traits use `async_trait` (boxed futures) so they stay dyn-compatible:
+//! the service holds `Arc<dyn …>` and never knows which database it talks to.
+
+use super::error::StoreError;
+use super::model::{NewUser, OutstandingToken, User};
+use super::url::Backend;
+
+/// What authentication needs of users: lookups, and the two writes a login
+/// may make. Implement it to authenticate against your own users table
+/// (see `AuthServiceBuilder::user_store`).
+#[async_trait::async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// The user with this primary key, or `None`.
+    /// [`StoreError::Unavailable`] when the database cannot answer.
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
+
+    /// The user with this exact (case-sensitive) username, or `None` (also
+    /// for a name containing NUL, which no stored name contains).
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    /// Re-hash on login: replaces user `id`'s password hash with `new_hash`
+    /// only if it is still `expected` (a password changed in between must
+    /// not be overwritten). Returns whether it was replaced.
+    /// Default: `Ok(false)` (stored hashes are never upgraded).
+    async fn upgrade_password(
+        &self,
+        id: i64,
+        expected: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let _ = (id, expected, new_hash);
+        Ok(false)
+    }
+
+    /// `UPDATE_LAST_LOGIN`: records `now` (epoch seconds) as user `id`'s last
+    /// login. Default: `Ok(())` (nothing recorded).
+    async fn touch_last_login(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        let _ = (id, now);
+        Ok(())
+    }
+}
+
+/// Outstanding tokens and the blacklist.
+///
+/// Exactly-once rotation is enforced by the database, not by a lock in this
+/// process: the used refresh token is claimed by inserting its blacklist row
+/// under the unique index on `blacklisted_tokens.token_id`, in the same
+/// transaction that records its successor. Of any number of concurrent
+/// claims — from one process or many sharing the database — exactly one
+/// inserts a row; the others find the conflict.
+#[async_trait::async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// Whether the token with this `jti` is blacklisted (`false` for a `jti`
+    /// containing NUL: such ids are never stored).
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError>;
+
+    /// Records an issued refresh token. Idempotent by `jti`; an owner id that
+    /// does not exist (any more) is recorded as no owner.
+    async fn add_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError>;
+
+    /// Blacklists a token at `now` (epoch seconds), recording it as
+    /// outstanding first if it never was. Returns `false` when it was
+    /// already blacklisted, including by a concurrent call that won.
+    async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError>;
+
+    /// Rotation: blacklists `used` and records `successor`, atomically.
+    /// Returns `false` — and records no successor — when `used` was already
+    /// blacklisted, including by a concurrent rotation that won.
+    async fn rotate(
+        &self,
+        used: &OutstandingToken,
+        successor: &OutstandingToken,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes outstanding tokens expired at `now` (and, by cascade, their
+    /// blacklist rows) in batches of `batch` rows, each its own short
+    /// transaction so traffic is never blocked for long. Returns rows deleted.
+    async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError>;
+
+    /// Counts of (outstanding, blacklisted) rows.
+    async fn token_counts(&self) -> Result<(i64, i64), StoreError>;
+}
+
+/// Our own database: the two stores plus schema and account administration
+/// (CLI, server start-up). Made by [`connect`](super::connect).
+#[async_trait::async_trait]
+pub trait Database: UserStore + TokenStore {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations. [`StoreError::Schema`] (its message says
+    /// "newer version") when the database has a migration this program does
+    /// not know. On PostgreSQL the migrator holds an advisory lock, so
+    /// instances starting together do not migrate twice.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Checks, without migrating, that the schema is exactly the one this
+    /// program knows: [`StoreError::Schema`] when it is older (run
+    /// `migrate`) or newer (upgrade the program).
+    async fn check_schema(&self) -> Result<(), StoreError>;
+
+    /// A trivial round trip: is the database answering?
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the connections, waiting for work in progress. Later calls
+    /// fail with [`StoreError::Unavailable`].
+    async fn close(&self);
+
+    /// Creates a user at `now` (epoch seconds); [`StoreError::Conflict`]
+    /// when the username is taken.
+    async fn create_user(&self, new: &NewUser, now: i64) -> Result<User, StoreError>;
+
+    /// Replaces a user's password hash. Returns `false` when there is no such user.
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool, StoreError>;
+
+    /// Activates or deactivates a user. Returns `false` when there is no such user.
+    async fn set_active(&self, username: &str, active: bool) -> Result<bool, StoreError>;
+
+    /// Deletes a user; their tokens stay recorded with no owner, blacklist
+    /// rows survive. Returns `false` when there is no such user.
+    async fn delete_user(&self, username: &str) -> Result<bool, StoreError>;
+
+    /// Number of user accounts.
+    async fn count_users(&self) -> Result<i64, StoreError>;
+
+    /// Sets a metadata value once; returns `false` if `key` was already set.
+    async fn set_meta_once(&self, key: &str, value: &str) -> Result<bool, StoreError>;
+
+    /// Reads a metadata value.
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+}
