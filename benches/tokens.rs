@@ -23,7 +23,7 @@ use simplejwt::keys::Keys;
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Settings;
-use simplejwt::store::{NewUser, Store, StoreOptions};
+use simplejwt::store::{NewUser, StoreOptions};
 use simplejwt::token::{claims, Claims, TokenBackend, TokenKind};
 
 const HS_KEY: &str = "conformance-signing-key-7f3c9a1e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1";
@@ -149,7 +149,7 @@ fn auth() -> &'static Auth {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/bench.sqlite3", dir.path().display());
         let service = runtime.block_on(async {
-            let store = Store::connect(&url, &StoreOptions::default())
+            let store = simplejwt::store::connect(&url, &StoreOptions::default())
                 .await
                 .expect("connect");
             store.migrate().await.expect("migrate");
@@ -221,13 +221,13 @@ fn authenticate_stateless(bencher: divan::Bencher) {
     });
 }
 
-/// The user lookup alone (`Store::user_by_id`): the database share of `authenticate`.
+/// The user lookup alone (`UserStore::user_by_id`): the database share of `authenticate`.
 #[divan::bench(max_time = 2)]
 fn user_by_id(bencher: divan::Bencher) {
     let a = auth();
     bencher.bench_local(|| {
         a.runtime
-            .block_on(a.service.store().user_by_id(divan::black_box(1)))
+            .block_on(a.service.user_store().user_by_id(divan::black_box(1)))
             .unwrap()
     });
 }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `SIMPLE_JWT = {'ACCESS_TOKEN_LIFETIME': timedelta(minutes=30), 'REFRESH_TOKEN_LIFETIME': timedelta(days=7), 'ROTATE_REFRESH_TOKENS': True, 'BLACKLIST_AFTER_ROTATION': True}` | [`tutorial_settings`]: the same names, as text; `SIMPLE_JWT_<NAME>` environment variables override them |
 //! | `SECRET_KEY` (simplejwt's default `SIGNING_KEY`) | `SIMPLE_JWT_SIGNING_KEY`, or a random key kept in `tutorial.sqlite3.signing-key` |
-//! | `INSTALLED_APPS += ['rest_framework_simplejwt.token_blacklist']` + `manage.py migrate` | [`Store::migrate`] (users, outstanding and blacklisted tokens) |
+//! | `INSTALLED_APPS += ['rest_framework_simplejwt.token_blacklist']` + `manage.py migrate` | [`Database::migrate`] (users, outstanding and blacklisted tokens) |
 //! | `manage.py createsuperuser` | a `demo` user created on the first start |
 //! | `CustomTokenSerializer.get_token`: `token['username'] = user.username`, `token['is_staff'] = user.is_staff` | [`AuthService::builder`]`(…).claims_hook(…)`: the claims go into the refresh token and the access tokens made from it |
 //! | `path('api/token/', TokenObtainPairView…)`, `…/refresh/`, `…/verify/`, `TokenBlacklistView` | [`simplejwt::http::router`]`(state, "/api/token")` |
@@ -37,7 +37,7 @@ use serde_json::{json, Value};
 use simplejwt::http::{router, AppState};
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::settings::Secret;
-use simplejwt::store::{NewUser, Store, StoreError, StoreOptions, User};
+use simplejwt::store::{Database, NewUser, StoreError, StoreOptions, User};
 use simplejwt::token::Claims;
 use simplejwt::{AuthService, AuthUser, Settings, TokenAuth};
 
@@ -126,13 +126,13 @@ fn random_secret() -> String {
 
 /// Where a generated key is kept: beside a SQLite database.
 fn key_file(database_url: &str) -> PathBuf {
-    let path = database_url
-        .strip_prefix("sqlite:")
-        .map(|rest| rest.trim_start_matches("//"))
-        .and_then(|rest| rest.split('?').next())
-        .filter(|p| !p.is_empty() && *p != ":memory:")
-        .unwrap_or("tutorial.sqlite3");
-    PathBuf::from(format!("{path}.signing-key"))
+    let database = simplejwt::store::sqlite_file(database_url)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| PathBuf::from("tutorial.sqlite3"));
+    let mut path = database.into_os_string();
+    path.push(".signing-key");
+    PathBuf::from(path)
 }
 
 /// Reads the key generated on an earlier start, or makes one that only the
@@ -155,8 +155,8 @@ fn load_or_create_key(path: &Path) -> std::io::Result<Secret> {
 }
 
 /// `manage.py createsuperuser`, once: a demo account to log in with.
-async fn ensure_demo_user(auth: &AuthService) -> Result<(), BoxError> {
-    if auth.store().user_by_username(DEMO_USER).await?.is_some() {
+async fn ensure_demo_user(store: &dyn Database, auth: &AuthService) -> Result<(), BoxError> {
+    if store.user_by_username(DEMO_USER).await?.is_some() {
         return Ok(());
     }
     let (password, shown) = match std::env::var("TUTORIAL_DEMO_PASSWORD") {
@@ -171,8 +171,7 @@ async fn ensure_demo_user(auth: &AuthService) -> Result<(), BoxError> {
         is_staff: true,
         is_superuser: false,
     };
-    match auth
-        .store()
+    match store
         .create_user(&new, simplejwt::token::now() as i64)
         .await
     {
@@ -247,7 +246,7 @@ async fn main() -> Result<(), BoxError> {
     }
 
     // manage.py migrate: users, outstanding and blacklisted tokens.
-    let store = Store::connect(&database_url, &StoreOptions::default()).await?;
+    let store = simplejwt::store::connect(&database_url, &StoreOptions::default()).await?;
     store.migrate().await?;
 
     // TokenObtainPairView.serializer_class = CustomTokenSerializer
@@ -258,7 +257,7 @@ async fn main() -> Result<(), BoxError> {
     )
     .claims_hook(custom_claims)
     .build()?;
-    ensure_demo_user(&auth).await?;
+    ensure_demo_user(&*store, &auth).await?;
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     print_walkthrough(&format!("http://{}", listener.local_addr()?));

@@ -18,10 +18,10 @@
 //!
 //! ```no_run
 //! use simplejwt::{http::{app, AppState}, password::{HasherConfig, PasswordHasher},
-//!                 service::AuthService, settings::Settings, store::{Store, StoreOptions}};
+//!                 service::AuthService, settings::Settings, store::{connect, StoreOptions}};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = Settings::from_pairs([("SIGNING_KEY", "a-secret-of-at-least-32-bytes-length!!")])?;
-//! let store = Store::connect("sqlite://app.sqlite3", &StoreOptions::default()).await?;
+//! let store = connect("sqlite://app.sqlite3", &StoreOptions::default()).await?;
 //! store.migrate().await?;
 //! let service = AuthService::new(settings, store, PasswordHasher::new(HasherConfig::default())?)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use simplejwt::keys::Keys;
 use simplejwt::service::AuthService;
 use simplejwt::settings::Settings;
-use simplejwt::store::{Store, StoreOptions, User};
+use simplejwt::store::{StoreOptions, User};
 use simplejwt::token::Claims;
 
 async fn sqlite_app(pairs: &[(&str, &str)]) -> TestApp {
@@ -954,7 +954,7 @@ async fn mismatched_key_pair_is_refused_naming_verifying_key() {
     assert_eq!(e.setting, "VERIFYING_KEY", "{e}");
     // the service refuses to start with the same error
     let db = TestDb::sqlite();
-    let store = Store::connect(&db.url, &StoreOptions::default())
+    let store = simplejwt::store::connect(&db.url, &StoreOptions::default())
         .await
         .unwrap();
     let e = AuthService::new(s, store, cheap_hasher()).unwrap_err();

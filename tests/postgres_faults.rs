@@ -23,7 +23,7 @@ use simplejwt::http::{app, AppState};
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Settings;
-use simplejwt::store::{NewUser, Store, StoreOptions};
+use simplejwt::store::{NewUser, StoreOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -148,7 +148,7 @@ async fn fixture() -> Option<Fixture> {
         ..Default::default()
     })
     .unwrap();
-    let direct = Store::connect(&db.url, &StoreOptions::default())
+    let direct = simplejwt::store::connect(&db.url, &StoreOptions::default())
         .await
         .unwrap();
     direct.migrate().await.unwrap();
@@ -174,7 +174,7 @@ async fn fixture() -> Option<Fixture> {
         statement_timeout: Duration::from_millis(500),
         ..StoreOptions::default()
     };
-    let store = Store::connect(&through(&db.url, proxy.addr), &options)
+    let store = simplejwt::store::connect(&through(&db.url, proxy.addr), &options)
         .await
         .unwrap();
     let settings = Settings::from_pairs([(

@@ -15,7 +15,7 @@ use common::*;
 use serde_json::{json, Value};
 use simplejwt::error::AuthError;
 use simplejwt::service::AuthService;
-use simplejwt::store::{Store, StoreOptions};
+use simplejwt::store::StoreOptions;
 use simplejwt::token::TokenError;
 use tokio::sync::Barrier;
 
@@ -172,7 +172,7 @@ backend_tests!(
     |db| async move {
         // Two services (two pools), as two server processes would have.
         let app = app(db, &ROTATE).await;
-        let other_store = Store::connect(&app.db.url, &StoreOptions::default())
+        let other_store = simplejwt::store::connect(&app.db.url, &StoreOptions::default())
             .await
             .unwrap();
         let other = AuthService::new(settings(&ROTATE), other_store, cheap_hasher()).unwrap();

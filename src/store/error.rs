@@ -29,9 +29,7 @@ pub enum StoreError {
 impl StoreError {
     /// The deadline of one store call passed without an answer.
     pub(super) fn deadline(deadline: std::time::Duration) -> Self {
-        StoreError::Unavailable(format!(
-            "no answer from the database within {deadline:?}"
-        ))
+        StoreError::Unavailable(format!("no answer from the database within {deadline:?}"))
     }
 
     /// The store was closed (or its writer stopped) before the call.

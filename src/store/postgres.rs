@@ -42,8 +42,10 @@ impl PgDatabase {
             .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    conn.execute(format!("SET statement_timeout = {statement_timeout_ms}").as_str())
-                        .await?;
+                    conn.execute(
+                        format!("SET statement_timeout = {statement_timeout_ms}").as_str(),
+                    )
+                    .await?;
                     Ok(())
                 })
             })
@@ -84,7 +86,11 @@ impl PgDatabase {
             .await
     }
 
-    async fn user(&self, query: &'static str, param: Param<'_>) -> Result<Option<User>, StoreError> {
+    async fn user(
+        &self,
+        query: &'static str,
+        param: Param<'_>,
+    ) -> Result<Option<User>, StoreError> {
         let row = self.fetch(query, &[param]).await?;
         row.as_ref()
             .map(user_from_row)
@@ -149,8 +155,14 @@ struct PgTx<'c>(&'c mut PgConnection);
 impl Tx for PgTx<'_> {
     type Error = sqlx::Error;
 
-    async fn execute(&mut self, query: &'static str, params: &[Param<'_>]) -> Result<u64, sqlx::Error> {
-        let done = bind(sqlx::query(query), params).execute(&mut *self.0).await?;
+    async fn execute(
+        &mut self,
+        query: &'static str,
+        params: &[Param<'_>],
+    ) -> Result<u64, sqlx::Error> {
+        let done = bind(sqlx::query(query), params)
+            .execute(&mut *self.0)
+            .await?;
         Ok(done.rows_affected())
     }
 }
@@ -190,7 +202,8 @@ impl UserStore for PgDatabase {
         if !storable(username) {
             return Ok(None);
         }
-        self.user(sql::USER_BY_USERNAME, Param::Text(username)).await
+        self.user(sql::USER_BY_USERNAME, Param::Text(username))
+            .await
     }
 
     async fn upgrade_password(
@@ -327,7 +340,10 @@ impl Database for PgDatabase {
     }
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
-        Ok(self.execute(sql::DELETE_USER, &[Param::Text(username)]).await? == 1)
+        Ok(self
+            .execute(sql::DELETE_USER, &[Param::Text(username)])
+            .await?
+            == 1)
     }
 
     async fn count_users(&self) -> Result<i64, StoreError> {

@@ -28,11 +28,15 @@ macro_rules! user_columns {
 }
 
 /// `$1`: id → one user row.
-pub(super) const USER_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+pub(super) const USER_BY_ID: &str =
+    concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 
 /// `$1`: username → one user row.
-pub(super) const USER_BY_USERNAME: &str =
-    concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1");
+pub(super) const USER_BY_USERNAME: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE username = $1"
+);
 
 /// `$1..$7`: username, hash, email, active, staff, superuser, date joined → `id`.
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, password, email, is_active, \

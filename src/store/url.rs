@@ -132,7 +132,9 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget, StoreError> {
         Some(_) => return Err(in_memory()),
     };
     let path = options.get_filename().to_path_buf();
-    let name = path.to_str().ok_or_else(|| invalid("the file name is not UTF-8"))?;
+    let name = path
+        .to_str()
+        .ok_or_else(|| invalid("the file name is not UTF-8"))?;
     if name.is_empty() {
         return Err(invalid("the SQLite URL names no file"));
     }
@@ -210,10 +212,16 @@ mod tests {
     #[test]
     fn the_mode_decides_access_and_no_mode_creates() {
         assert_eq!(sqlite("sqlite://a.db").access, Access::ReadWriteCreate);
-        assert_eq!(sqlite("sqlite://a.db?mode=rwc").access, Access::ReadWriteCreate);
+        assert_eq!(
+            sqlite("sqlite://a.db?mode=rwc").access,
+            Access::ReadWriteCreate
+        );
         assert_eq!(sqlite("sqlite://a.db?mode=rw").access, Access::ReadWrite);
         assert_eq!(sqlite("sqlite://a.db?mode=ro").access, Access::ReadOnly);
-        assert_eq!(sqlite("sqlite://a.db?cache=shared").access, Access::ReadWriteCreate);
+        assert_eq!(
+            sqlite("sqlite://a.db?cache=shared").access,
+            Access::ReadWriteCreate
+        );
     }
 
     #[test]

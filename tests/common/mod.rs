@@ -11,6 +11,7 @@
 #![allow(dead_code, unused_macros)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
@@ -25,7 +26,7 @@ use simplejwt::keys::{is_hmac, Keys};
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::{AuthService, AuthServiceBuilder};
 use simplejwt::settings::{Secret, Settings};
-use simplejwt::store::{NewUser, Store, StoreOptions};
+use simplejwt::store::{Database, NewUser, StoreOptions};
 use simplejwt::token::{Claims, TokenBackend};
 use tower::ServiceExt as _;
 
@@ -79,7 +80,7 @@ pub fn cheap_hasher() -> PasswordHasher {
 
 /// A fresh database for one test; removed when dropped.
 pub struct TestDb {
-    /// The URL to pass to [`Store::connect`].
+    /// The URL to pass to [`simplejwt::store::connect`].
     pub url: String,
     cleanup: Cleanup,
 }
@@ -216,8 +217,8 @@ macro_rules! backend_tests {
 pub struct TestApp {
     /// The auth logic.
     pub service: AuthService,
-    /// The store (same pool as the service's).
-    pub store: Store,
+    /// The store (the same database as the service's).
+    pub store: Arc<dyn Database>,
     /// `simplejwt::http::app` over [`TestApp::service`].
     pub router: Router,
     /// Kept alive for the test; dropped last.
@@ -255,8 +256,8 @@ pub async fn app_with(
 }
 
 /// A migrated store over `db` with alice (active, 1), bob (inactive, 2), carol (active, 3).
-pub async fn seeded_store(db: &TestDb) -> Store {
-    let store = Store::connect(&db.url, &StoreOptions::default())
+pub async fn seeded_store(db: &TestDb) -> Arc<dyn Database> {
+    let store = simplejwt::store::connect(&db.url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");

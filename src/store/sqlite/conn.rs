@@ -81,9 +81,7 @@ pub(super) fn bind(stmt: &mut Statement<'_>, params: &[Param<'_>]) -> rusqlite::
             .and_then(|n| n.strip_prefix('$'))
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| (1..=params.len()).contains(n))
-            .ok_or_else(|| {
-                rusqlite::Error::InvalidParameterName(name.unwrap_or("?").to_owned())
-            })?;
+            .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.unwrap_or("?").to_owned()))?;
         match params[number - 1] {
             Param::Int(v) => stmt.raw_bind_parameter(index, v)?,
             Param::OptInt(v) => stmt.raw_bind_parameter(index, v)?,
@@ -94,11 +92,7 @@ pub(super) fn bind(stmt: &mut Statement<'_>, params: &[Param<'_>]) -> rusqlite::
 }
 
 /// Runs one statement that returns no rows; rows affected.
-pub(super) fn execute(
-    conn: &Connection,
-    sql: &str,
-    params: &[Param<'_>],
-) -> rusqlite::Result<u64> {
+pub(super) fn execute(conn: &Connection, sql: &str, params: &[Param<'_>]) -> rusqlite::Result<u64> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     Ok(stmt.raw_execute()? as u64)
@@ -218,7 +212,10 @@ mod tests {
             ffi::SQLITE_NOMEM,
         ] {
             assert!(
-                matches!(classify_code(code, String::new()), StoreError::Unavailable(_)),
+                matches!(
+                    classify_code(code, String::new()),
+                    StoreError::Unavailable(_)
+                ),
                 "code {code}"
             );
         }
@@ -262,6 +259,9 @@ mod tests {
         let missing = query_opt(&conn, "SELECT $3", &[Param::Int(1)], |row| {
             row.get::<_, i64>(0)
         });
-        assert!(missing.is_err(), "a placeholder without a parameter is refused");
+        assert!(
+            missing.is_err(),
+            "a placeholder without a parameter is refused"
+        );
     }
 }

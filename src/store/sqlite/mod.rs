@@ -119,12 +119,10 @@ impl Owned {
 /// Classifies an error of the sqlx migration connection like a rusqlite one.
 fn classify_sqlx(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) => {
-            match db.code().and_then(|code| code.parse::<i32>().ok()) {
-                Some(code) => classify_code(code, e.to_string()),
-                None => StoreError::Other(e.to_string()),
-            }
-        }
+        sqlx::Error::Database(db) => match db.code().and_then(|code| code.parse::<i32>().ok()) {
+            Some(code) => classify_code(code, e.to_string()),
+            None => StoreError::Other(e.to_string()),
+        },
         sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
@@ -159,7 +157,9 @@ impl UserStore for SqliteDatabase {
 
     async fn touch_last_login(&self, id: i64, now: i64) -> Result<(), StoreError> {
         let params = vec![Owned::Int(now), Owned::Int(id)];
-        self.write_one(sql::TOUCH_LAST_LOGIN, params).await.map(|_| ())
+        self.write_one(sql::TOUCH_LAST_LOGIN, params)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -170,7 +170,8 @@ impl TokenStore for SqliteDatabase {
             return Ok(false);
         }
         self.reader.read(|conn| {
-            query_opt(conn, sql::IS_BLACKLISTED, &[Param::Text(jti)], |_| Ok(())).map(|hit| hit.is_some())
+            query_opt(conn, sql::IS_BLACKLISTED, &[Param::Text(jti)], |_| Ok(()))
+                .map(|hit| hit.is_some())
         })
     }
 
@@ -183,7 +184,9 @@ impl TokenStore for SqliteDatabase {
 
     async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
         let token = token.clone();
-        self.writer.token(TokenWrite::Blacklist { token, now }).await
+        self.writer
+            .token(TokenWrite::Blacklist { token, now })
+            .await
     }
 
     async fn rotate(

@@ -234,9 +234,7 @@ impl State {
             return;
         }
         let ops: Vec<&TokenWrite> = batch.iter().map(|job| &job.op).collect();
-        let outcome = self
-            .connection()
-            .and_then(|conn| commit_batch(conn, &ops));
+        let outcome = self.connection().and_then(|conn| commit_batch(conn, &ops));
         match outcome {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
