@@ -60,6 +60,12 @@ pub use options::StoreOptions;
 pub use traits::{Database, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
+/// The attribute the store traits are declared with: implement
+/// [`UserStore`] for your own users table as
+/// `#[simplejwt::store::async_trait] impl UserStore for MyUsers { … }`.
+#[doc(no_inline)]
+pub use async_trait::async_trait;
+
 /// Opens the database a URL names (`sqlite://…` or `postgres://…`) without
 /// migrating.
 ///
@@ -71,7 +77,7 @@ pub use url::{sqlite_file, Backend};
 /// `sqlite_synchronous`); an unreachable database shows on the first call.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Database>, StoreError> {
     Ok(match url::parse(url)? {
-        url::Target::Sqlite(target) => Arc::new(sqlite::SqliteDatabase::open(target, options)?),
+        url::Target::Sqlite(target) => Arc::new(sqlite::SqliteDatabase::open(*target, options)?),
         url::Target::Postgres(target) => Arc::new(postgres::PgDatabase::connect(*target, options)),
     })
 }

@@ -69,7 +69,7 @@ pub(super) enum Access {
     /// `mode=rw`: the file must exist.
     ReadWrite,
     /// `mode=rwc`, or no mode at all: created (private) when missing.
-    ReadWriteCreate,
+    Create,
 }
 
 /// A parsed SQLite URL.
@@ -87,7 +87,7 @@ pub(super) struct SqliteTarget {
 #[derive(Debug, Clone)]
 pub(super) enum Target {
     /// A SQLite file.
-    Sqlite(SqliteTarget),
+    Sqlite(Box<SqliteTarget>),
     /// A PostgreSQL server and database.
     Postgres(Box<PgConnectOptions>),
 }
@@ -101,7 +101,7 @@ fn invalid(e: impl std::fmt::Display) -> StoreError {
 /// (see the module doc).
 pub(super) fn parse(url: &str) -> Result<Target, StoreError> {
     match Backend::from_url(url)? {
-        Backend::Sqlite => parse_sqlite(url).map(Target::Sqlite),
+        Backend::Sqlite => parse_sqlite(url).map(|target| Target::Sqlite(Box::new(target))),
         Backend::Postgres => PgConnectOptions::from_str(url)
             .map(|options| Target::Postgres(Box::new(options)))
             .map_err(invalid),
@@ -128,7 +128,7 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget, StoreError> {
     let access = match mode.as_deref() {
         Some("ro") => Access::ReadOnly,
         Some("rw") => Access::ReadWrite,
-        Some("rwc") | None => Access::ReadWriteCreate,
+        Some("rwc") | None => Access::Create,
         Some(_) => return Err(in_memory()),
     };
     let path = options.get_filename().to_path_buf();
@@ -142,7 +142,7 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget, StoreError> {
         // sqlx turns `sqlite::memory:` into a `file:sqlx-in-memory-N` URI name.
         return Err(in_memory());
     }
-    let options = options.create_if_missing(access == Access::ReadWriteCreate);
+    let options = options.create_if_missing(access == Access::Create);
     Ok(SqliteTarget {
         path,
         access,
@@ -190,7 +190,7 @@ mod tests {
 
     fn sqlite(url: &str) -> SqliteTarget {
         match parse(url).unwrap_or_else(|e| panic!("{url}: {e}")) {
-            Target::Sqlite(target) => target,
+            Target::Sqlite(target) => *target,
             Target::Postgres(_) => panic!("{url} is not SQLite"),
         }
     }
@@ -211,17 +211,11 @@ mod tests {
 
     #[test]
     fn the_mode_decides_access_and_no_mode_creates() {
-        assert_eq!(sqlite("sqlite://a.db").access, Access::ReadWriteCreate);
-        assert_eq!(
-            sqlite("sqlite://a.db?mode=rwc").access,
-            Access::ReadWriteCreate
-        );
+        assert_eq!(sqlite("sqlite://a.db").access, Access::Create);
+        assert_eq!(sqlite("sqlite://a.db?mode=rwc").access, Access::Create);
         assert_eq!(sqlite("sqlite://a.db?mode=rw").access, Access::ReadWrite);
         assert_eq!(sqlite("sqlite://a.db?mode=ro").access, Access::ReadOnly);
-        assert_eq!(
-            sqlite("sqlite://a.db?cache=shared").access,
-            Access::ReadWriteCreate
-        );
+        assert_eq!(sqlite("sqlite://a.db?cache=shared").access, Access::Create);
     }
 
     #[test]

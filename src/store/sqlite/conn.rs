@@ -40,7 +40,7 @@ pub(super) fn open_writer(config: &FileConfig) -> rusqlite::Result<Connection> {
     let flags = match config.access {
         Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-        Access::ReadWriteCreate => {
+        Access::Create => {
             create_private(&config.path);
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
         }

@@ -49,7 +49,7 @@ impl SqliteDatabase {
     /// readers connect on first use.
     pub(super) fn open(target: SqliteTarget, options: &StoreOptions) -> Result<Self, StoreError> {
         let synchronous = options.synchronous()?;
-        if target.access == Access::ReadWriteCreate {
+        if target.access == Access::Create {
             create_private(&target.path);
         }
         let config = FileConfig {

@@ -18,7 +18,7 @@ fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
 
 fn open_url(url: &str, options: &StoreOptions) -> SqliteDatabase {
     match parse(url).expect("URL") {
-        Target::Sqlite(target) => SqliteDatabase::open(target, options).expect("open"),
+        Target::Sqlite(target) => SqliteDatabase::open(*target, options).expect("open"),
         Target::Postgres(_) => unreachable!("a SQLite URL"),
     }
 }
