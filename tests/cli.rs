@@ -739,6 +739,33 @@ fn a_new_sqlite_database_is_readable_by_its_owner_only() {
     assert_eq!(mode(&db), 0o600);
 }
 
+/// A percent-encoded SQLite URL names one file, decoded, the same for the
+/// database (created private) and the key file `serve` keeps beside it.
+#[cfg(unix)]
+#[test]
+fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it() {
+    let sandbox = Sandbox::new();
+    let url = [("DATABASE_URL", "sqlite://my%20db.sqlite3")];
+    sandbox.serve(&url).stop_gracefully();
+    let mut names: Vec<String> = std::fs::read_dir(sandbox.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.starts_with("serve-"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["my db.sqlite3", "my db.sqlite3.signing-key"]);
+    assert_eq!(mode(&sandbox.path("my db.sqlite3")), 0o600);
+    let check = sandbox.run(&["check"], &url, None);
+    check.assert_code(0, "check on the same URL");
+    for line in ["Signing key: from my db.sqlite3.signing-key", "1 user(s)"] {
+        assert!(
+            check.stdout.contains(line),
+            "{line:?} in:\n{}",
+            check.stdout
+        );
+    }
+}
+
 #[test]
 fn keygen_out_keeps_a_dotted_prefix() {
     // `--out` is documented as writing <PREFIX>.key and <PREFIX>.pub.
