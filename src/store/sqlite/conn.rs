@@ -33,6 +33,9 @@ pub(super) struct FileConfig {
 /// a worker thread is never stalled for long.
 const READER_BUSY_TIMEOUT: Duration = Duration::from_millis(50);
 
+/// WAL pages after which a commit checkpoints (see [`open_writer`]).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+
 /// Opens the read-write connection of the writer thread: WAL, the
 /// configured `synchronous`, the busy timeout, foreign keys on. A missing
 /// file is created private first (when the URL allows creating it).
@@ -57,6 +60,13 @@ pub(super) fn open_writer(config: &FileConfig) -> rusqlite::Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", config.synchronous)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Statement and savepoint journals stay in memory: in a large batch they
+    // would otherwise spill to a temporary file (measured: 3.5 ms → 1 ms a commit).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoints run in the writer's commits: a larger WAL (~40 MiB at 4 KiB
+    // pages; SQLite's default is 1000 pages) copies a page modified by many
+    // commits back into the database once instead of many times.
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
@@ -108,13 +118,27 @@ pub(super) fn query_opt<T>(
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     let mut rows = stmt.raw_query();
-    let first = match rows.next()? {
-        Some(row) => Some(read(row)?),
-        None => None,
-    };
-    // Step to the end: a write with `RETURNING` commits (and may fail) there.
-    while rows.next()?.is_some() {}
-    Ok(first)
+    match rows.next()? {
+        Some(row) => read(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs an `INSERT … RETURNING` of one integer column to its end: outside a
+/// transaction the write commits — and may fail — only at the last step.
+pub(super) fn insert_returning(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> rusqlite::Result<i64> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    let mut returned = None;
+    while let Some(row) = rows.next()? {
+        returned = Some(row.get(0)?);
+    }
+    returned.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
 /// A user from a row of the shared user columns.

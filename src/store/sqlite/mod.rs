@@ -31,7 +31,7 @@ use super::sql::{self, Param};
 use super::token_writes::TokenWrite;
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::{create_private, Access, Backend, SqliteTarget};
-use conn::{classify_code, execute, query_opt, user_row, FileConfig};
+use conn::{classify_code, execute, insert_returning, query_opt, user_row, FileConfig};
 use reader::Reader;
 use writer::Writer;
 
@@ -280,8 +280,7 @@ impl Database for SqliteDatabase {
                     Param::Int(new.is_superuser.into()),
                     Param::Int(now),
                 ];
-                let id: i64 = query_opt(conn, sql::INSERT_USER, &params, |row| row.get(0))?
-                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                let id = insert_returning(conn, sql::INSERT_USER, &params)?;
                 query_opt(conn, sql::USER_BY_ID, &[Param::Int(id)], user_row)?
                     .ok_or(rusqlite::Error::QueryReturnedNoRows)
             })

@@ -8,9 +8,10 @@
 //! writes queue in order on a thread that runs them directly, and token
 //! writes of concurrent requests are group-committed: a batch forms
 //! naturally while the previous one is committing, runs in one
-//! `BEGIN IMMEDIATE` … `COMMIT` (one fsync for the batch), each job inside
-//! its own `SAVEPOINT` so one failing job does not fail the others, and
-//! every request gets its own answer only once the batch is durable. Other
+//! `BEGIN IMMEDIATE` … `COMMIT` (one fsync for the batch), and every request
+//! gets its own answer only once the batch is durable. One failing job does
+//! not fail the others: the batch is then run again with each job inside its
+//! own `SAVEPOINT` (see [`commit_batch`]). Other
 //! writes (users, metadata, flush batches, counts) are single jobs on the
 //! same thread, between batches.
 //!
@@ -264,28 +265,69 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
-/// Runs `ops` in one transaction, each in its own savepoint. `Err` when the
-/// transaction as a whole failed (nothing of it took effect); otherwise each
-/// job's own result, all committed together.
+/// Runs `ops` in one transaction and commits it. `Err` when the transaction
+/// as a whole failed (nothing of it took effect); otherwise each job's own
+/// result, all committed together.
+///
+/// Jobs rarely fail, so a batch first runs without savepoints (each costs
+/// two statements and a copy of every page its job touches that is already
+/// dirty in the transaction). If a job fails, that attempt is rolled back —
+/// no caller has had an answer yet — and the batch runs again with each job
+/// in its own savepoint, so the failing job fails alone.
 pub(super) fn commit_batch(
     conn: &mut Connection,
     ops: &[&TokenWrite],
 ) -> rusqlite::Result<Vec<rusqlite::Result<bool>>> {
+    match attempt(conn, ops, Savepoints::No)? {
+        Attempt::Committed(results) => Ok(results),
+        Attempt::JobFailed => match attempt(conn, ops, Savepoints::Yes)? {
+            Attempt::Committed(results) => Ok(results),
+            Attempt::JobFailed => unreachable!("with savepoints, a job fails alone"),
+        },
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Savepoints {
+    No,
+    Yes,
+}
+
+enum Attempt {
+    Committed(Vec<rusqlite::Result<bool>>),
+    /// A job failed without savepoints; the attempt was rolled back.
+    JobFailed,
+}
+
+fn attempt(
+    conn: &mut Connection,
+    ops: &[&TokenWrite],
+    savepoints: Savepoints,
+) -> rusqlite::Result<Attempt> {
+    let each = savepoints == Savepoints::Yes;
     execute(conn, "BEGIN IMMEDIATE", &[])?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        execute(conn, "SAVEPOINT token_write", &[])?;
+        if each {
+            execute(conn, "SAVEPOINT token_write", &[])?;
+        }
         let applied = apply(&mut SqliteTx(conn), op)
             .now_or_never()
             .expect("SQLite token writes never wait");
         match applied {
             Ok(took_effect) => {
-                execute(conn, "RELEASE token_write", &[])?;
+                if each {
+                    execute(conn, "RELEASE token_write", &[])?;
+                }
                 results.push(Ok(took_effect));
             }
             Err(e) if conn.is_autocommit() => {
                 // SQLite rolled the whole transaction back (full, I/O, memory).
                 return Err(e);
+            }
+            Err(_) if !each => {
+                execute(conn, "ROLLBACK", &[])?;
+                return Ok(Attempt::JobFailed);
             }
             Err(e) => {
                 execute(conn, "ROLLBACK TO token_write", &[])?;
@@ -295,5 +337,5 @@ pub(super) fn commit_batch(
         }
     }
     execute(conn, "COMMIT", &[])?;
-    Ok(results)
+    Ok(Attempt::Committed(results))
 }
