@@ -62,9 +62,11 @@ impl SqliteDatabase {
             Some(n) => n as usize,
             None => num_cpus::get() + 1,
         };
-        let migration = target
-            .options
-            .journal_mode(SqliteJournalMode::Wal)
+        let mut migration = target.options;
+        if target.access != Access::ReadOnly {
+            migration = migration.journal_mode(SqliteJournalMode::Wal);
+        }
+        let migration = migration
             .synchronous(SqliteSynchronous::from_str(synchronous).map_err(|e| {
                 StoreError::Other(format!("SQLite synchronous mode {synchronous}: {e}"))
             })?)

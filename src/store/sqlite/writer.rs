@@ -153,6 +153,12 @@ struct State {
 
 impl State {
     fn serve(&mut self, queue: mpsc::Receiver<Job>) {
+        // Open now, so the file is in WAL mode (with its shared-memory
+        // index) before the first reader opens it; a failure is retried by
+        // the first job, which reports it.
+        if let Err(e) = self.connection() {
+            tracing::debug!(error = %e, "the SQLite writer could not open the database yet");
+        }
         let mut next = None;
         loop {
             let job = match next.take() {
