@@ -317,3 +317,16 @@ async fn a_write_that_fails_inside_a_transaction_leaves_none_open_for_the_next()
         .unwrap();
     assert_eq!(rows, 1);
 }
+
+#[tokio::test]
+async fn a_panicking_job_costs_its_caller_an_answer_not_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated(&dir, &StoreOptions::default()).await;
+    let lost = db
+        .writer
+        .run(|_conn| -> rusqlite::Result<()> { panic!("a bug in a job") })
+        .await;
+    assert!(matches!(lost, Err(StoreError::Unavailable(_))), "{lost:?}");
+    db.add_outstanding(&token("a")).await.unwrap();
+    assert_eq!(db.create_user(&alice(), 0).await.unwrap().id, 1);
+}

@@ -139,7 +139,10 @@ impl Writer {
         self.jobs.send(job).map_err(|_| StoreError::closed())?;
         match tokio::time::timeout(self.deadline, answer).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(StoreError::closed()),
+            // Closed meanwhile, or a panic in the job (logged by the writer).
+            Ok(Err(_)) => Err(StoreError::Unavailable(
+                "the SQLite writer stopped before answering".into(),
+            )),
             Err(_) => Err(StoreError::deadline(self.deadline)),
         }
     }
