@@ -11,9 +11,9 @@
 //! `BEGIN IMMEDIATE` … `COMMIT` (one fsync for the batch), and every request
 //! gets its own answer only once the batch is durable. One failing job does
 //! not fail the others: the batch is then run again with each job inside its
-//! own `SAVEPOINT` (see [`commit_batch`]). Other
-//! writes (users, metadata, flush batches, counts) are single jobs on the
-//! same thread, between batches.
+//! own `SAVEPOINT` (see [`commit_batch`]). Other writes (users, metadata,
+//! flush batches, counts) are single jobs on the same thread, between
+//! batches.
 //!
 //! A failed write never poisons the next one: after any failure the writer
 //! rolls back whatever is left open, and drops the connection when the error
