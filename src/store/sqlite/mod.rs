@@ -19,7 +19,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use std::str::FromStr as _;
 
@@ -45,8 +45,8 @@ pub(super) struct SqliteDatabase {
 
 impl SqliteDatabase {
     /// Opens the database `target` names: creates the file (private) when
-    /// the URL allows and it is missing, and starts the writer thread. The
-    /// readers connect on first use.
+    /// the URL allows and it is missing, opens the writer's connection (WAL)
+    /// and starts its thread. The readers connect on first use.
     pub(super) fn open(target: SqliteTarget, options: &StoreOptions) -> Result<Self, StoreError> {
         let synchronous = options.synchronous()?;
         if target.access == Access::Create {
@@ -62,11 +62,10 @@ impl SqliteDatabase {
             Some(n) => n as usize,
             None => num_cpus::get() + 1,
         };
-        let mut migration = target.options;
-        if target.access != Access::ReadOnly {
-            migration = migration.journal_mode(SqliteJournalMode::Wal);
-        }
-        let migration = migration
+        // The journal mode is the writer's to set (see `Writer::start`): a
+        // second connection switching it at the same time would fail.
+        let migration = target
+            .options
             .synchronous(SqliteSynchronous::from_str(synchronous).map_err(|e| {
                 StoreError::Other(format!("SQLite synchronous mode {synchronous}: {e}"))
             })?)

@@ -330,3 +330,20 @@ async fn a_panicking_job_costs_its_caller_an_answer_not_the_writer() {
     db.add_outstanding(&token("a")).await.unwrap();
     assert_eq!(db.create_user(&alice(), 0).await.unwrap().id, 1);
 }
+
+#[tokio::test]
+async fn a_new_database_is_in_wal_mode_when_connect_returns() {
+    // A migration right after `connect` must not race the writer switching
+    // the journal mode (that lock is not waited for).
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_in(&dir, "db.sqlite3");
+    let db = crate::store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let mode: String = Connection::open(dir.path().join("db.sqlite3"))
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    db.migrate().await.unwrap();
+}

@@ -77,11 +77,21 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; it opens its connection right away and
-    /// again whenever a job needs one it does not have.
+    /// Opens the connection here, before returning — so the file is in WAL
+    /// mode before a migration or a reader opens it (switching the journal
+    /// mode needs an exclusive lock that SQLite does not wait for) — and
+    /// starts the writer thread with it. When it cannot be opened yet, the
+    /// first job opens it (and reports why it cannot).
     pub(super) fn start(config: FileConfig, deadline: Duration) -> Result<Self, StoreError> {
+        let conn = match open_writer(&config) {
+            Ok(conn) => Some(conn),
+            Err(e) => {
+                tracing::debug!(error = %e, "the SQLite writer could not open the database yet");
+                None
+            }
+        };
         let (jobs, queue) = mpsc::channel();
-        let mut state = State { config, conn: None };
+        let mut state = State { config, conn };
         std::thread::Builder::new()
             .name("simplejwt-sqlite-writer".into())
             .spawn(move || state.serve(queue))
@@ -156,12 +166,6 @@ struct State {
 
 impl State {
     fn serve(&mut self, queue: mpsc::Receiver<Job>) {
-        // Open now, so the file is in WAL mode (with its shared-memory
-        // index) before the first reader opens it; a failure is retried by
-        // the first job, which reports it.
-        if let Err(e) = self.connection() {
-            tracing::debug!(error = %e, "the SQLite writer could not open the database yet");
-        }
         let mut next = None;
         loop {
             let job = match next.take() {
