@@ -30,7 +30,7 @@ fn reject(service: &AuthService, error: AuthError) -> Rejection {
 fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
     parts
         .headers
-        .get(&service.settings().auth_header_name)
+        .get(service.settings().auth_header_name())
         .map(|v| v.as_bytes())
 }
 

@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Serve { bind } => serve::run(config, bind).await,
         Command::Migrate => {
-            let store = config.store().await?;
+            let store = config.connect().await?;
             store.migrate().await?;
             eprintln!("Database {} is up to date.", config.database_label());
             Ok(())
@@ -192,8 +192,7 @@ async fn run(cli: Cli) -> CliResult {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));
             }
-            let store = config.store().await?;
-            store.migrate().await?;
+            let store = config.open_store().await?;
             let deleted = store
                 .flush_expired(simplejwt::token::now() as i64, batch)
                 .await?;

@@ -74,7 +74,7 @@ impl AuthService {
         };
         if !self
             .settings()
-            .auth_header_types
+            .auth_header_types()
             .iter()
             .any(|t| t.as_bytes() == scheme)
         {
@@ -93,14 +93,14 @@ impl AuthService {
     async fn validated_token(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
         let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
         let settings = self.settings();
-        let classes = &settings.auth_token_classes;
+        let classes = &settings.auth_token_classes();
         let Ok(token) = std::str::from_utf8(raw) else {
             let failures = classes.iter().map(|&k| (k, TokenError::Invalid)).collect();
             return Err(AuthError::InvalidForAnyType(failures));
         };
         let now = now();
         let mut failures = Vec::new();
-        for &kind in classes {
+        for &kind in classes.iter() {
             let validated = match kind {
                 TokenKind::Sliding => self.validate_stateful(token, kind, now).await,
                 _ => self
@@ -127,19 +127,19 @@ impl AuthService {
         let settings = self.settings();
         let claims = self.validated_token(header).await?;
         let value = claims
-            .get(&settings.user_id_claim)
+            .get(settings.user_id_claim())
             .ok_or(AuthError::NoUserIdentification)?;
         let user = self
             .user_for_claim(value)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        if settings.check_user_is_active && !user.is_active {
+        if settings.check_user_is_active() && !user.is_active {
             return Err(AuthError::UserInactive);
         }
-        if settings.check_revoke_token {
+        if settings.check_revoke_token() {
             let expected = password_digest(&user.password);
             let presented = claims
-                .get(&settings.revoke_token_claim)
+                .get(settings.revoke_token_claim())
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
@@ -157,7 +157,7 @@ impl AuthService {
         header: Option<&[u8]>,
     ) -> Result<TokenUser, AuthError> {
         let claims = self.validated_token(header).await?;
-        let id = match claims.get(&self.settings().user_id_claim) {
+        let id = match claims.get(self.settings().user_id_claim()) {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
             None => return Err(AuthError::NoUserIdentification),

@@ -21,9 +21,9 @@ impl AuthService {
             return Err(TokenError::NoId.into());
         };
         let user_id = claims
-            .get(&settings.user_id_claim)
+            .get(settings.user_id_claim())
             .and_then(user_pk)
-            .filter(|_| settings.user_id_field == UserIdField::Id);
+            .filter(|_| settings.user_id_field() == UserIdField::Id);
         let record = OutstandingToken {
             jti: jti.to_owned(),
             user_id,

@@ -115,7 +115,7 @@ impl AuthService {
 
     /// The value a token carries for `user` in `USER_ID_CLAIM` (always a string).
     fn user_id_value(&self, user: &User) -> String {
-        match self.inner.settings.user_id_field {
+        match self.inner.settings.user_id_field() {
             UserIdField::Id => user.id.to_string(),
             UserIdField::Username => user.username.clone(),
         }
@@ -125,7 +125,7 @@ impl AuthService {
     /// (wrong type, not an integer for the id field) find nobody.
     async fn user_for_claim(&self, value: &Value) -> Result<Option<User>, AuthError> {
         let store = &self.inner.store;
-        Ok(match self.inner.settings.user_id_field {
+        Ok(match self.inner.settings.user_id_field() {
             UserIdField::Id => match user_pk(value) {
                 Some(id) => store.user_by_id(id).await?,
                 None => None,
@@ -142,12 +142,12 @@ impl AuthService {
     fn revoke_digest(&self, user: &User) -> Option<String> {
         self.inner
             .settings
-            .check_revoke_token
+            .check_revoke_token()
             .then(|| password_digest(&user.password))
     }
 
     fn add_user_claims(&self, user: &User, claims: &mut Claims) {
-        for field in &self.inner.settings.token_claims {
+        for field in self.inner.settings.token_claims() {
             let value = match field {
                 UserClaimField::Username => Value::from(user.username.clone()),
                 UserClaimField::Email => Value::from(user.email.clone()),

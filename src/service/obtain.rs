@@ -114,7 +114,7 @@ impl AuthService {
                 })
                 .await?;
         }
-        if self.settings().update_last_login {
+        if self.settings().update_last_login() {
             store.touch_last_login(user.id, now as i64).await?;
         }
         Ok(())

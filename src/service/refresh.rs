@@ -53,9 +53,9 @@ impl AuthService {
         let claims = self.validate_refresh(token, now).await?;
 
         let mut user_id = None;
-        if let Some(value) = claims.get(&settings.user_id_claim).filter(|v| truthy(v)) {
+        if let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) {
             match self.user_for_claim(value).await? {
-                Some(user) if user.is_active || !settings.check_user_is_active => {
+                Some(user) if user.is_active || !settings.check_user_is_active() => {
                     user_id = Some(user.id)
                 }
                 _ => return Err(AuthError::NoActiveAccountForToken),
@@ -64,7 +64,7 @@ impl AuthService {
 
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;
-        if !settings.rotate_refresh_tokens {
+        if !settings.rotate_refresh_tokens() {
             return Ok(Refreshed {
                 access,
                 refresh: None,
@@ -82,7 +82,7 @@ impl AuthService {
             })
         };
         let next = record(&successor, Some(now as i64));
-        if settings.blacklist_after_rotation {
+        if settings.blacklist_after_rotation() {
             let issued_at = claims.get("iat").and_then(|v| v.as_f64()).map(|f| f as i64);
             let (Some(used), Some(next)) = (record(&claims, issued_at.or(Some(now as i64))), next)
             else {

@@ -20,16 +20,16 @@ impl AuthService {
         let mut claims = self
             .validate_stateful(token, TokenKind::Sliding, now)
             .await?;
-        let name = &settings.sliding_token_refresh_exp_claim;
+        let name = settings.sliding_token_refresh_exp_claim();
         let refresh_exp = claims
             .get(name)
-            .ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
+            .ok_or_else(|| TokenError::MissingClaim(name.to_owned()))?;
         // simplejwt's check_exp: a number of seconds, expired when <= now - LEEWAY.
         let refresh_exp = refresh_exp.as_f64().ok_or(TokenError::Invalid)?;
-        if refresh_exp <= now - settings.leeway.as_secs_f64() {
-            return Err(TokenError::ClaimExpired(name.clone()).into());
+        if refresh_exp <= now - settings.leeway().as_secs_f64() {
+            return Err(TokenError::ClaimExpired(name.to_owned()).into());
         }
-        let lifetime = settings.sliding_token_lifetime.as_secs_f64();
+        let lifetime = settings.sliding_token_lifetime().as_secs_f64();
         claims.insert("exp".into(), Value::from((now + lifetime).floor() as i64));
         claims.insert("iat".into(), Value::from(now.floor() as i64));
         Ok(SlidingToken {

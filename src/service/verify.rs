@@ -13,7 +13,7 @@ impl AuthService {
         let settings = self.settings();
         let claims = self.tokens().decode(token, now())?;
         claims::check(settings, &claims, None)?;
-        if settings.blacklist_after_rotation {
+        if settings.blacklist_after_rotation() {
             if let Some(jti) = claims::jti(settings, &claims) {
                 if self.store().is_blacklisted(jti).await? {
                     return Err(AuthError::VerifyBlacklisted);

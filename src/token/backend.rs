@@ -53,10 +53,10 @@ impl TokenBackend {
         Self {
             alg_name: algorithm_name(keys.algorithm()),
             keys,
-            audience: settings.audience.clone(),
-            issuer: settings.issuer.clone(),
-            leeway: settings.leeway.as_secs_f64(),
-            max_bytes: settings.token_max_bytes,
+            audience: settings.audience().map(<[String]>::to_vec),
+            issuer: settings.issuer().map(str::to_owned),
+            leeway: settings.leeway().as_secs_f64(),
+            max_bytes: settings.token_max_bytes() as usize,
         }
     }
 

@@ -46,9 +46,9 @@ impl TokenKind {
 
     fn lifetime(self, settings: &Settings) -> f64 {
         match self {
-            Self::Access => settings.access_token_lifetime,
-            Self::Refresh => settings.refresh_token_lifetime,
-            Self::Sliding => settings.sliding_token_lifetime,
+            Self::Access => settings.access_token_lifetime(),
+            Self::Refresh => settings.refresh_token_lifetime(),
+            Self::Sliding => settings.sliding_token_lifetime(),
         }
         .as_secs_f64()
     }
@@ -62,18 +62,18 @@ fn epoch(t: f64) -> Value {
 /// A fresh token of `kind` issued at `now`: `{token_type, exp, iat, jti}`.
 pub fn fresh(settings: &Settings, kind: TokenKind, now: f64) -> Claims {
     let mut c = Claims::new();
-    if let Some(type_claim) = &settings.token_type_claim {
-        c.insert(type_claim.clone(), Value::from(kind.as_str()));
+    if let Some(type_claim) = settings.token_type_claim() {
+        c.insert(type_claim.to_owned(), Value::from(kind.as_str()));
     }
     c.insert("exp".into(), epoch(now + kind.lifetime(settings)));
     c.insert("iat".into(), epoch(now));
-    if let Some(jti_claim) = &settings.jti_claim {
-        c.insert(jti_claim.clone(), Value::from(new_jti()));
+    if let Some(jti_claim) = settings.jti_claim() {
+        c.insert(jti_claim.to_owned(), Value::from(new_jti()));
     }
     if kind == TokenKind::Sliding {
         c.insert(
-            settings.sliding_token_refresh_exp_claim.clone(),
-            epoch(now + settings.sliding_token_refresh_lifetime.as_secs_f64()),
+            settings.sliding_token_refresh_exp_claim().to_owned(),
+            epoch(now + settings.sliding_token_refresh_lifetime().as_secs_f64()),
         );
     }
     c
@@ -89,9 +89,12 @@ pub fn for_user(
     now: f64,
 ) -> Claims {
     let mut c = fresh(settings, kind, now);
-    c.insert(settings.user_id_claim.clone(), Value::from(user_id));
+    c.insert(settings.user_id_claim().to_owned(), Value::from(user_id));
     if let Some(digest) = revoke_digest {
-        c.insert(settings.revoke_token_claim.clone(), Value::from(digest));
+        c.insert(
+            settings.revoke_token_claim().to_owned(),
+            Value::from(digest),
+        );
     }
     c
 }
@@ -104,8 +107,8 @@ pub fn access_from_refresh(settings: &Settings, refresh: &Claims, now: f64) -> C
         let no_copy = k == "exp"
             || k == "iat"
             || k == "jti"
-            || settings.token_type_claim.as_deref() == Some(k.as_str())
-            || settings.jti_claim.as_deref() == Some(k.as_str());
+            || settings.token_type_claim() == Some(k.as_str())
+            || settings.jti_claim() == Some(k.as_str());
         if !no_copy {
             access.insert(k.clone(), v.clone());
         }
@@ -116,8 +119,8 @@ pub fn access_from_refresh(settings: &Settings, refresh: &Claims, now: f64) -> C
 /// Rotation: the refresh token gets a new id, a full lifetime from `now`, and
 /// `iat = now`, keeping its key order and custom claims.
 pub fn rotate(settings: &Settings, refresh: &mut Claims, now: f64) {
-    if let Some(jti_claim) = &settings.jti_claim {
-        refresh.insert(jti_claim.clone(), Value::from(new_jti()));
+    if let Some(jti_claim) = settings.jti_claim() {
+        refresh.insert(jti_claim.to_owned(), Value::from(new_jti()));
     }
     refresh.insert(
         "exp".into(),
@@ -129,7 +132,7 @@ pub fn rotate(settings: &Settings, refresh: &mut Claims, now: f64) {
 /// The token id, when present and a string (decode already refused non-strings
 /// for the standard `jti` claim).
 pub fn jti<'a>(settings: &Settings, claims: &'a Claims) -> Option<&'a str> {
-    claims.get(settings.jti_claim.as_deref()?)?.as_str()
+    claims.get(settings.jti_claim()?)?.as_str()
 }
 
 /// The `exp` claim as whole seconds, when present and numeric.
@@ -148,7 +151,7 @@ pub fn check(
     if !claims.contains_key("exp") {
         return Err(TokenError::MissingClaim("exp".into()));
     }
-    if let Some(jti_claim) = &settings.jti_claim {
+    if let Some(jti_claim) = settings.jti_claim() {
         match claims.get(jti_claim) {
             None => return Err(TokenError::NoId),
             // An id must be storable on every backend (PostgreSQL text has no NUL).
@@ -156,7 +159,7 @@ pub fn check(
             Some(_) => {}
         }
     }
-    if let (Some(kind), Some(type_claim)) = (expected, &settings.token_type_claim) {
+    if let (Some(kind), Some(type_claim)) = (expected, settings.token_type_claim()) {
         match claims.get(type_claim) {
             None => return Err(TokenError::NoType),
             Some(Value::String(t)) if t == kind.as_str() => {}
