@@ -41,15 +41,19 @@
 //!   and then keeps such buffers cached in per-thread arenas, so a login storm
 //!   left hundreds of MiB resident. Instead each job borrows a buffer from a
 //!   pool that holds at most [`HasherConfig::concurrency`] of them (allocated
-//!   on first need, then kept for the hasher's lifetime) and gives it back when
-//!   done; stored hashes needing no more memory than the configured parameters
-//!   (including the dummy) use it too. Retained hashing memory is therefore at
-//!   most `concurrency × memory_kib`. Only stored hashes asking for MORE memory
-//!   (e.g. Django's own m=102400 defaults, rehashed on their first login)
-//!   allocate a temporary buffer, still inside a permit on the async path. The
-//!   `_blocking` methods, which run outside the semaphore, borrow a pooled
-//!   buffer when one is free and otherwise allocate one, which is kept only if
-//!   the pool has room.
+//!   on first need) and gives it back when done; stored hashes needing no more
+//!   memory than the configured parameters (including the dummy) use it too.
+//!   Retained hashing memory is therefore at most `concurrency × memory_kib`.
+//!   A returned buffer stays pooled only while hashing demand continues
+//!   (another job holds a buffer, one did when it was borrowed, or callers are
+//!   queued for a permit) and the pool has room; the job that ends a burst
+//!   frees its buffer, so an idle server does not keep `concurrency ×
+//!   memory_kib`. Only stored hashes asking for MORE memory (e.g. Django's own
+//!   m=102400 defaults, rehashed on their first login) allocate a temporary
+//!   buffer, freed at once; on the async path that still happens inside a
+//!   permit. The `_blocking` methods, which run outside the semaphore, borrow a
+//!   pooled buffer when one is free and otherwise allocate one, kept by the
+//!   same rule as any other.
 //!
 //! Secrets are never logged: log lines name the kind of problem and, for
 //! refused parameters, the offending numbers, never a password or a hash.
@@ -152,9 +156,10 @@ pub enum Verification {
 
 /// Hashes and verifies passwords; cheap to clone (an `Arc` inside).
 ///
-/// Construct it once at startup with [`PasswordHasher::new`] (which computes one
-/// argon2 hash) and share clones. The async methods must be called from within a
-/// Tokio runtime (either flavour); the `_blocking` ones run on the calling thread.
+/// Construct it once at startup with [`PasswordHasher::new`] (cheap: it runs
+/// no argon2 hash) and share clones. The async methods must be called from
+/// within a Tokio runtime (either flavour); the `_blocking` ones run on the
+/// calling thread.
 #[derive(Clone)]
 pub struct PasswordHasher {
     inner: Arc<Inner>,
