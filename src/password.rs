@@ -54,13 +54,22 @@
 //!   permit. The `_blocking` methods, which run outside the semaphore, borrow a
 //!   pooled buffer when one is free and otherwise allocate one, kept by the
 //!   same rule as any other.
+//! * **Observable in production at negligible cost.** [`PasswordHasher::stats`]
+//!   reports dummy verifications and buffer allocations (counters) and pooled
+//!   buffers, running jobs and waiting callers, the hashing queue depth
+//!   (gauges), named for export as Prometheus metrics. Each is one atomic
+//!   updated with `Relaxed` ordering: no lock, no fence. That is also enough
+//!   where a gauge drives a decision (the waiting limit, the pool's release
+//!   rule): no other data is published through these values, and each decision
+//!   is a single read-modify-write or load of one atomic. The tests read the
+//!   same values; there are no test-only fields.
 //!
 //! Secrets are never logged: log lines name the kind of problem and, for
 //! refused parameters, the offending numbers, never a password or a hash.
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use argon2::password_hash::PasswordHash;
@@ -154,6 +163,95 @@ pub enum Verification {
     },
 }
 
+/// A point-in-time view of a [`PasswordHasher`]'s work, from
+/// [`PasswordHasher::stats`].
+///
+/// Each field is read on its own (relaxed atomics, no lock), so the fields are
+/// not a consistent snapshot of one instant; each is exact when the hasher is
+/// idle. Counters (`*_total` when exported) only grow over the hasher's
+/// lifetime; gauges go up and down. Clones of a hasher share one set of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HasherStats {
+    /// Counter: timing-equalising dummy argon2 verifications run, one for each
+    /// check against an unknown user (`stored == None`), an unusable (`!…`)
+    /// password, or a stored hash that is unknown, malformed or beyond the
+    /// parameter bounds. A rising rate means logins for unknown accounts or
+    /// damaged rows. Suggested metric: `password_dummy_verifications_total`.
+    pub dummy_verifications: u64,
+    /// Counter: pool-sized argon2 working buffers allocated (`memory_kib` each).
+    /// Temporary buffers for stored hashes asking for more memory than the
+    /// configured parameters are not counted. Steady growth under steady load
+    /// means the pool keeps freeing and re-making buffers. Suggested metric:
+    /// `password_buffers_allocated_total`.
+    pub buffers_allocated: u64,
+    /// Gauge: argon2 working buffers kept in the pool right now, not lent to a
+    /// job; at most [`HasherConfig::concurrency`]. Retained idle hashing memory
+    /// is this times `memory_kib`. Suggested metric: `password_buffers_pooled`.
+    pub buffers_pooled: usize,
+    /// Gauge: hash or verify jobs computing right now, on Tokio's blocking pool
+    /// or on a caller's thread (the `_blocking` methods, which bypass the
+    /// concurrency limit, so this can exceed [`HasherConfig::concurrency`]).
+    /// Suggested metric: `password_jobs_running`.
+    pub jobs_running: usize,
+    /// Gauge: callers of the async API waiting for a hashing permit right now,
+    /// the hashing queue depth; at most [`HasherConfig::max_waiting`], beyond
+    /// which callers get [`PasswordError::Busy`]. Suggested metric:
+    /// `password_queue_depth`.
+    pub queue_depth: usize,
+}
+
+/// A monotonic count (a Prometheus counter).
+#[derive(Debug, Default)]
+struct Counter(AtomicU64);
+
+impl Counter {
+    fn increment(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A level that goes up and down (a Prometheus gauge).
+#[derive(Debug, Default)]
+struct Gauge(AtomicUsize);
+
+impl Gauge {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Adds one and returns the level before.
+    fn increment(&self) -> usize {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Subtracts one and returns the level before.
+    fn decrement(&self) -> usize {
+        self.0.fetch_sub(1, Ordering::Relaxed)
+    }
+
+    /// Adds one until the returned guard is dropped, however the holder
+    /// leaves (return, error, panic, or a dropped future); also returns the
+    /// level before.
+    fn enter(&self) -> (usize, GaugeGuard<'_>) {
+        (self.increment(), GaugeGuard(self))
+    }
+}
+
+/// Takes back the one a [`Gauge::enter`] added.
+#[must_use = "the gauge goes back down when this is dropped"]
+struct GaugeGuard<'a>(&'a Gauge);
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.decrement();
+    }
+}
+
 /// Hashes and verifies passwords; cheap to clone (an `Arc` inside).
 ///
 /// Construct it once at startup with [`PasswordHasher::new`] (cheap: it runs
@@ -171,11 +269,13 @@ struct Inner {
     /// A Django-format hash of a random password with the current parameters.
     dummy: String,
     permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
+    /// Callers waiting for a permit right now.
+    waiting: Gauge,
     /// argon2 working memory for `params`, at most `concurrency` buffers.
     memory: BlockPool,
-    #[cfg(test)]
-    dummy_runs: AtomicUsize,
+    dummy_verifications: Counter,
+    /// Hash or verify jobs computing right now.
+    running: Gauge,
 }
 
 /// Reusable argon2 working memory: buffers of `buffer_blocks` blocks (the
@@ -186,10 +286,11 @@ struct BlockPool {
     capacity: usize,
     free: Mutex<Vec<Vec<Block>>>,
     /// Buffers lent out right now.
-    in_use: AtomicUsize,
-    /// How many pool-sized buffers were ever allocated.
-    #[cfg(test)]
-    allocations: AtomicUsize,
+    in_use: Gauge,
+    /// Pool-sized buffers ever allocated.
+    allocated: Counter,
+    /// `free.len()`, kept beside the list so it can be read without the lock.
+    pooled: Gauge,
 }
 
 /// Outcome of checking one stored string.
@@ -213,7 +314,7 @@ impl fmt::Debug for PasswordHasher {
         f.debug_struct("PasswordHasher")
             .field("config", &self.inner.config)
             .field("available_permits", &self.inner.permits.available_permits())
-            .field("waiting", &self.inner.waiting.load(Ordering::Relaxed))
+            .field("waiting", &self.inner.waiting.get())
             .finish_non_exhaustive()
     }
 }
@@ -259,9 +360,9 @@ impl PasswordHasher {
             config,
             params,
             dummy: String::new(),
-            waiting: AtomicUsize::new(0),
-            #[cfg(test)]
-            dummy_runs: AtomicUsize::new(0),
+            waiting: Gauge::default(),
+            dummy_verifications: Counter::default(),
+            running: Gauge::default(),
         };
         inner.dummy = inner.dummy_hash()?;
         Ok(Self {
@@ -272,6 +373,20 @@ impl PasswordHasher {
     /// The configuration this hasher was built with.
     pub fn config(&self) -> &HasherConfig {
         &self.inner.config
+    }
+
+    /// What this hasher (and every clone of it) is doing and has done; see
+    /// [`HasherStats`] for each value and its suggested metric name. Lock-free
+    /// and cheap enough to call on every metrics scrape.
+    pub fn stats(&self) -> HasherStats {
+        let inner = &*self.inner;
+        HasherStats {
+            dummy_verifications: inner.dummy_verifications.get(),
+            buffers_allocated: inner.memory.allocated.get(),
+            buffers_pooled: inner.memory.pooled.get(),
+            jobs_running: inner.running.get(),
+            queue_depth: inner.waiting.get(),
+        }
     }
 
     /// Hashes `password` (argon2id, Django format) on the blocking pool.
@@ -357,9 +472,8 @@ impl PasswordHasher {
                 return Err(PasswordError::Internal("semaphore closed".into()))
             }
         }
-        let already_waiting = inner.waiting.fetch_add(1, Ordering::AcqRel);
-        // Decrements on every exit: return, error, or the future being dropped.
-        let _waiter = WaitGuard(&inner.waiting);
+        // Goes back down on every exit: return, error, or the future being dropped.
+        let (already_waiting, _waiter) = inner.waiting.enter();
         if already_waiting >= inner.config.max_waiting {
             tracing::debug!(
                 max_waiting = inner.config.max_waiting,
@@ -406,6 +520,7 @@ impl Inner {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(PasswordError::TooLong);
         }
+        let (_, _running) = self.running.enter();
         let mut salt = [0u8; SALT_BYTES];
         fill_random(&mut salt)?;
         let mut out = [0u8; OUTPUT_BYTES];
@@ -422,6 +537,7 @@ impl Inner {
         if password.len() > MAX_PASSWORD_BYTES {
             return Verification::Invalid;
         }
+        let (_, _running) = self.running.enter();
         let Some(stored) = stored else {
             self.run_dummy(password);
             return Verification::Invalid;
@@ -438,8 +554,7 @@ impl Inner {
 
     /// One argon2id verification with the current parameters, result discarded.
     fn run_dummy(&self, password: &[u8]) {
-        #[cfg(test)]
-        self.dummy_runs.fetch_add(1, Ordering::Relaxed);
+        self.dummy_verifications.increment();
         let dummy = &self.dummy[DJANGO_ARGON2.len()..];
         std::hint::black_box(matches!(
             self.check_argon2(password, dummy, true),
@@ -543,9 +658,9 @@ impl BlockPool {
             buffer_blocks,
             capacity,
             free: Mutex::new(Vec::with_capacity(capacity)),
-            in_use: AtomicUsize::new(0),
-            #[cfg(test)]
-            allocations: AtomicUsize::new(0),
+            in_use: Gauge::default(),
+            allocated: Counter::default(),
+            pooled: Gauge::default(),
         }
     }
 
@@ -561,7 +676,7 @@ impl BlockPool {
     fn with_blocks<R>(
         &self,
         needed: usize,
-        waiting: &AtomicUsize,
+        waiting: &Gauge,
         f: impl FnOnce(&mut [Block]) -> R,
     ) -> R {
         if needed > self.buffer_blocks {
@@ -569,20 +684,18 @@ impl BlockPool {
             return f(&mut temporary);
         }
         // Allocate (if need be) only after the lock is released.
-        let pooled = self.lock().pop();
-        let others = self.in_use.fetch_add(1, Ordering::AcqRel);
+        let pooled = self.take();
+        let others = self.in_use.increment();
         let mut buffer = pooled.unwrap_or_else(|| {
-            #[cfg(test)]
-            self.allocations.fetch_add(1, Ordering::Relaxed);
+            self.allocated.increment();
             vec![Block::new(); self.buffer_blocks]
         });
         let result = f(&mut buffer[..needed]);
-        let still_busy = self.in_use.fetch_sub(1, Ordering::AcqRel) > 1
-            || others > 0
-            || waiting.load(Ordering::Acquire) > 0;
+        let still_busy = self.in_use.decrement() > 1 || others > 0 || waiting.get() > 0;
         let mut free = self.lock();
         if still_busy && free.len() < self.capacity {
             free.push(buffer);
+            self.pooled.increment();
             drop(free);
         } else {
             // Free the surplus buffer outside the lock.
@@ -590,6 +703,14 @@ impl BlockPool {
             drop(buffer);
         }
         result
+    }
+
+    /// A pooled buffer, if one is free.
+    fn take(&self) -> Option<Vec<Block>> {
+        let mut free = self.lock();
+        let buffer = free.pop()?;
+        self.pooled.decrement();
+        Some(buffer)
     }
 
     /// The lock is never held while hashing, so a panic cannot poison it in a
@@ -665,15 +786,6 @@ fn fill_random(buf: &mut [u8]) -> Result<(), PasswordError> {
         .map_err(|e| PasswordError::Internal(format!("OS random number generator: {e}")))
 }
 
-/// Decrements the waiter count when a queued caller leaves, however it leaves.
-struct WaitGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaitGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 /// A copy of a password handed to the blocking pool; overwritten on drop
 /// (best effort: without a zeroize dependency the compiler is only asked,
 /// through `black_box`, not to elide the writes).
@@ -731,22 +843,22 @@ mod tests {
         PasswordHasher::new(small_config()).expect("small config is valid")
     }
 
-    fn dummy_runs(h: &PasswordHasher) -> usize {
-        h.inner.dummy_runs.load(Ordering::Relaxed)
+    fn dummy_runs(h: &PasswordHasher) -> u64 {
+        h.stats().dummy_verifications
     }
 
     fn waiting(h: &PasswordHasher) -> usize {
-        h.inner.waiting.load(Ordering::SeqCst)
+        h.stats().queue_depth
     }
 
     /// Buffers currently sitting in the pool (not borrowed).
     fn pooled_buffers(h: &PasswordHasher) -> usize {
-        h.inner.memory.lock().len()
+        h.stats().buffers_pooled
     }
 
     /// Pool-sized buffers ever allocated by `h`.
-    fn pool_allocations(h: &PasswordHasher) -> usize {
-        h.inner.memory.allocations.load(Ordering::Relaxed)
+    fn pool_allocations(h: &PasswordHasher) -> u64 {
+        h.stats().buffers_allocated
     }
 
     /// Polls `fut` exactly once.
@@ -974,7 +1086,7 @@ mod tests {
         let smaller_p4 = raw_argon2id(b"secret", 256, 1, 4);
         // A login queued throughout (as in a burst) keeps the buffer pooled,
         // so one buffer serves every job below.
-        h.inner.waiting.fetch_add(1, Ordering::SeqCst);
+        h.inner.waiting.increment();
         let allocated_before = pool_allocations(&h);
         let own = h.hash_blocking("secret").unwrap();
         for _ in 0..3 {
@@ -1002,7 +1114,7 @@ mod tests {
         assert_eq!(pool_allocations(&h) - allocated_before, 1);
         assert_eq!(pooled_buffers(&h), 1);
         // Once nothing is queued, the next job frees the buffer after use.
-        h.inner.waiting.fetch_sub(1, Ordering::SeqCst);
+        h.inner.waiting.decrement();
         assert_eq!(h.verify_blocking("secret", Some(&own)), VALID_CURRENT);
         assert_eq!(pooled_buffers(&h), 0);
     }
@@ -1472,5 +1584,97 @@ mod tests {
         // Clones share state.
         let c = h.clone();
         assert!(Arc::ptr_eq(&h.inner, &c.inner));
+    }
+
+    /// The gauge is up while a job computes, on the caller's thread too, and
+    /// down again afterwards.
+    #[test]
+    fn jobs_running_counts_work_in_progress() {
+        let h = small();
+        assert_eq!(h.stats().jobs_running, 0);
+        let stop = AtomicBool::new(false);
+        let observed = std::thread::scope(|s| {
+            s.spawn(|| {
+                // Django's m=102400 hash: long enough to be observed.
+                while !stop.load(Ordering::SeqCst) {
+                    assert_eq!(
+                        h.verify_blocking("secret", Some(DJANGO_ARGON2ID)),
+                        VALID_REHASH
+                    );
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut observed = false;
+            while !observed && Instant::now() < deadline {
+                observed = h.stats().jobs_running == 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Stops the worker whatever happened, so a failure cannot hang.
+            stop.store(true, Ordering::SeqCst);
+            observed
+        });
+        assert!(observed, "no running job observed");
+        assert_eq!(h.stats().jobs_running, 0);
+    }
+
+    /// Clones report one set of values, and a fresh hasher reports nothing done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stats_are_shared_by_clones() {
+        let h = small();
+        let fresh = h.stats();
+        assert_eq!(
+            (
+                fresh.dummy_verifications,
+                fresh.buffers_allocated,
+                fresh.buffers_pooled,
+                fresh.jobs_running,
+                fresh.queue_depth
+            ),
+            (0, 0, 0, 0, 0)
+        );
+        let c = h.clone();
+        let stored = c.hash("secret").await.unwrap();
+        assert_eq!(
+            c.verify("secret", Some(&stored)).await.unwrap(),
+            VALID_CURRENT
+        );
+        assert_eq!(
+            c.verify("secret", None).await.unwrap(),
+            Verification::Invalid
+        );
+        let after = h.stats();
+        assert_eq!(after, c.stats());
+        assert_eq!(after.dummy_verifications, 1);
+        // Jobs one after another, nothing queued: each made a buffer and freed it.
+        assert_eq!((after.buffers_allocated, after.buffers_pooled), (3, 0));
+        assert_eq!((after.jobs_running, after.queue_depth), (0, 0));
+    }
+
+    #[test]
+    fn counter_counts() {
+        let c = Counter::default();
+        assert_eq!(c.get(), 0);
+        c.increment();
+        c.increment();
+        assert_eq!(c.get(), 2);
+    }
+
+    #[test]
+    fn gauge_guard_gives_back_on_every_exit() {
+        let g = Gauge::default();
+        let (before, outer) = g.enter();
+        assert_eq!((before, g.get()), (0, 1));
+        let unwound = std::panic::catch_unwind(|| {
+            let (before, _inner) = g.enter();
+            assert_eq!(before, 1);
+            panic!("job panicked");
+        });
+        assert!(unwound.is_err());
+        assert_eq!(g.get(), 1);
+        drop(outer);
+        assert_eq!(g.get(), 0);
+        assert_eq!(g.increment(), 0);
+        assert_eq!(g.decrement(), 1);
+        assert_eq!(g.get(), 0);
     }
 }
