@@ -8,6 +8,7 @@
 //! trailing-slash redirect and the request limits.
 
 mod body;
+mod json_body;
 mod metadata;
 mod protected;
 pub mod pyjson;
