@@ -11,7 +11,6 @@ mod body;
 mod json_body;
 mod metadata;
 mod protected;
-pub mod pyjson;
 mod token_blacklist;
 mod token_obtain;
 mod token_obtain_sliding;
