@@ -10,7 +10,7 @@ use http::header;
 use http::request::Parts;
 use serde_json::Value;
 
-use super::pyjson;
+use super::json_body;
 use crate::error::ApiError;
 
 const REQUIRED: &str = "This field is required.";
@@ -56,7 +56,7 @@ async fn parse(parts: &Parts, bytes: Bytes) -> Result<Data, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/json" => pyjson::parse(&bytes)
+        "application/json" => json_body::parse(&bytes)
             .map(Data::Json)
             .map_err(|m| ApiError::Parse(format!("JSON parse error - {m}"))),
         "application/x-www-form-urlencoded" => Ok(Data::Form(

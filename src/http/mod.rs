@@ -8,9 +8,9 @@
 //! trailing-slash redirect and the request limits.
 
 mod body;
+mod json_body;
 mod metadata;
 mod protected;
-pub mod pyjson;
 mod token_blacklist;
 mod token_obtain;
 mod token_obtain_sliding;
