@@ -57,7 +57,6 @@ struct Inner {
     store: Store,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
-    challenge: http::HeaderValue,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -101,11 +100,6 @@ impl AuthService {
     /// The password hasher.
     pub fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
-    }
-
-    /// `WWW-Authenticate` for every 401: `<first AUTH_HEADER_TYPES> realm="api"`.
-    pub fn challenge(&self) -> http::HeaderValue {
-        self.inner.challenge.clone()
     }
 
     /// The token backend (encode / decode).
@@ -190,8 +184,6 @@ impl AuthServiceBuilder {
     pub fn build(self) -> Result<AuthService, SettingsError> {
         let keys = Keys::from_settings(&self.settings)?;
         let tokens = TokenBackend::new(&self.settings, keys);
-        let challenge = http::HeaderValue::from_str(&self.settings.www_authenticate())
-            .map_err(|_| SettingsError::new("AUTH_HEADER_TYPES", "not a valid header value"))?;
         Ok(AuthService {
             inner: Arc::new(Inner {
                 settings: self.settings,
@@ -199,7 +191,6 @@ impl AuthServiceBuilder {
                 store: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
-                challenge,
             }),
         })
     }
