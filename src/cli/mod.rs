@@ -120,6 +120,15 @@ enum Command {
     },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
+    /// Print every setting and server option with its default and description.
+    Settings {
+        /// As the README's markdown tables.
+        #[arg(long, conflicts_with = "toml")]
+        markdown: bool,
+        /// As an example configuration file (every setting commented out at its default).
+        #[arg(long)]
+        toml: bool,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -151,6 +160,14 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> CliResult {
     if let Command::Keygen { algorithm, out } = &cli.command {
         return keygen::run(algorithm, out.as_deref());
+    }
+    if let Command::Settings { markdown, toml } = &cli.command {
+        use simplejwt::settings::docs;
+        match (markdown, toml) {
+            (_, true) => print!("{}", docs::toml_example()),
+            _ => print!("{}", docs::readme_tables()),
+        }
+        return Ok(());
     }
     let config = config::Config::load(cli.config.as_deref())?;
     config::init_logging(&config);
@@ -200,6 +217,6 @@ async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Check => config::check(&config).await,
-        Command::Keygen { .. } => unreachable!("handled above"),
+        Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }
 }

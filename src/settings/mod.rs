@@ -14,6 +14,7 @@
 //! declared the same way in [`server`].
 
 pub(crate) mod declare;
+pub mod docs;
 pub mod kinds;
 pub mod server;
 pub mod sources;
