@@ -69,7 +69,7 @@ fn main() {
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let now = simplejwt::token::now();
+    let now = simplejwt::token::Timestamp::now();
     for _ in 0..count {
         let mut c = claims::for_user(&settings, kind, user_id.clone(), None, now);
         let token = backend.encode(&mut c).unwrap_or_else(|e| {

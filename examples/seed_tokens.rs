@@ -105,7 +105,7 @@ async fn seed(
         (&mut *conn).execute("PRAGMA cache_size = -262144").await?; // 256 MiB page cache
     }
 
-    let now = simplejwt::token::now() as i64;
+    let now = simplejwt::token::Timestamp::now().epoch();
     let live_exp = now + 86_400;
     let dead_exp = now - 3_600;
     let expired_total = (outstanding as f64 * expired_fraction).round() as i64;

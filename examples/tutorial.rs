@@ -168,7 +168,7 @@ async fn ensure_demo_user(auth: &AuthService) -> Result<(), BoxError> {
     };
     match auth
         .store()
-        .create_user(&new, simplejwt::token::now() as i64)
+        .create_user(&new, simplejwt::token::Timestamp::now().epoch())
         .await
     {
         Ok(_) | Err(StoreError::Conflict) => {}

@@ -211,7 +211,7 @@ async fn run(cli: Cli) -> CliResult {
             }
             let store = config.open_store().await?;
             let deleted = store
-                .flush_expired(simplejwt::token::now() as i64, batch)
+                .flush_expired(simplejwt::token::Timestamp::now().epoch(), batch)
                 .await?;
             eprintln!("Deleted {deleted} expired token(s).");
             Ok(())

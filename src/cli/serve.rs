@@ -123,7 +123,7 @@ async fn create_initial_admin(store: &Store, service: &AuthService) -> CliResult
         is_superuser: true,
     };
     match store
-        .create_user(&new, simplejwt::token::now() as i64)
+        .create_user(&new, simplejwt::token::Timestamp::now().epoch())
         .await
     {
         Ok(_) => {}

@@ -99,7 +99,7 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
                 is_staff: args.staff,
                 is_superuser: args.superuser,
             },
-            simplejwt::token::now() as i64,
+            simplejwt::token::Timestamp::now().epoch(),
         )
         .await
         .map_err(|e| match e {

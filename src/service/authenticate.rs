@@ -7,10 +7,11 @@
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use super::validate::Expect;
 use super::{password_digest, AuthService};
 use crate::error::AuthError;
 use crate::store::User;
-use crate::token::{claims, now, Claims, TokenError, TokenKind};
+use crate::token::{Claims, Timestamp, TokenError};
 
 /// A request authenticated against the database.
 #[derive(Debug, Clone)]
@@ -89,7 +90,7 @@ impl AuthService {
     /// Validates the bearer token as each of `AUTH_TOKEN_CLASSES` in turn
     /// (access tokens by default); the first that accepts it wins, and if
     /// none does, every class's reason is reported, as simplejwt does.
-    /// Sliding tokens are also checked against the blacklist.
+    /// Sliding tokens are also checked against the blacklist ([`Expect`]).
     async fn validated_token(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
         let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
         let settings = self.settings();
@@ -98,18 +99,13 @@ impl AuthService {
             let failures = classes.iter().map(|&k| (k, TokenError::Invalid)).collect();
             return Err(AuthError::InvalidForAnyType(failures));
         };
-        let now = now();
+        let now = Timestamp::now();
         let mut failures = Vec::new();
         for &kind in classes.iter() {
-            let validated = match kind {
-                TokenKind::Sliding => self.validate_stateful(token, kind, now).await,
-                _ => self
-                    .tokens()
-                    .decode(token, now)
-                    .and_then(|c| claims::check(settings, &c, Some(kind)).map(|()| c))
-                    .map_err(AuthError::from),
-            };
-            match validated {
+            match self
+                .validate(token, Expect::authenticating(kind), now)
+                .await
+            {
                 Ok(claims) => return Ok(claims),
                 Err(AuthError::Token(e)) => failures.push((kind, e)),
                 Err(other) => return Err(other),

@@ -3,21 +3,22 @@
 //! refresh token is the proof) and accepts valid tokens it never recorded.
 //! Access tokens derived from it stay valid until their own `exp`.
 
+use super::validate::Expect;
 use super::{user_pk, AuthService};
 use crate::error::AuthError;
 use crate::settings::UserIdField;
 use crate::store::OutstandingToken;
-use crate::token::{claims, now, TokenError};
+use crate::token::{claims, Timestamp, TokenError};
 
 impl AuthService {
     /// Blacklists a refresh token. A second call for the same token (or the
     /// loser of two concurrent calls) is [`TokenError::Blacklisted`].
     pub async fn blacklist(&self, token: &str) -> Result<(), AuthError> {
         let settings = self.settings();
-        let now = now();
-        let claims = self.validate_refresh(token, now).await?;
+        let now = Timestamp::now();
+        let claims = self.validate(token, Expect::REFRESH, now).await?;
         let Some(jti) = claims::jti(settings, &claims) else {
-            // JTI_CLAIM is disabled: there is nothing to key a blacklist on.
+            // JTI_CLAIM is None: there is nothing to key a blacklist on.
             return Err(TokenError::NoId.into());
         };
         let user_id = claims
@@ -27,10 +28,10 @@ impl AuthService {
         let record = OutstandingToken {
             jti: jti.to_owned(),
             user_id,
-            created_at: Some(now as i64),
-            expires_at: claims::exp(&claims).unwrap_or(now as i64),
+            created_at: Some(now.epoch()),
+            expires_at: claims::exp(&claims).unwrap_or(now.epoch()),
         };
-        if self.store().blacklist(&record, now as i64).await? {
+        if self.store().blacklist(&record, now.epoch()).await? {
             Ok(())
         } else {
             Err(TokenError::Blacklisted.into())

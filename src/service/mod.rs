@@ -10,6 +10,7 @@ mod blacklist;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
+mod validate;
 mod verify;
 
 pub use authenticate::{AuthenticatedUser, TokenUser};

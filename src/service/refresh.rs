@@ -6,10 +6,11 @@
 
 use serde::Serialize;
 
+use super::validate::Expect;
 use super::{truthy, AuthService};
 use crate::error::AuthError;
 use crate::store::OutstandingToken;
-use crate::token::{claims, now, Claims, TokenError, TokenKind};
+use crate::token::{claims, Claims, Timestamp, TokenError};
 
 /// The refresh answer: `{"access"}` or, when rotating, `{"access", "refresh"}`.
 #[derive(Debug, Clone, Serialize)]
@@ -22,35 +23,11 @@ pub struct Refreshed {
 }
 
 impl AuthService {
-    /// Decodes a refresh token with every check simplejwt's `RefreshToken(...)`
-    /// makes: signature and times, blacklist, `exp`, `jti`, type.
-    pub async fn validate_refresh(&self, token: &str, now: f64) -> Result<Claims, AuthError> {
-        self.validate_stateful(token, TokenKind::Refresh, now).await
-    }
-
-    /// Decode, blacklist check (when the token has an id), then claim checks.
-    pub(super) async fn validate_stateful(
-        &self,
-        token: &str,
-        kind: TokenKind,
-        now: f64,
-    ) -> Result<Claims, AuthError> {
-        let settings = self.settings();
-        let claims = self.tokens().decode(token, now)?;
-        if let Some(jti) = claims::jti(settings, &claims) {
-            if self.store().is_blacklisted(jti).await? {
-                return Err(TokenError::Blacklisted.into());
-            }
-        }
-        claims::check(settings, &claims, Some(kind))?;
-        Ok(claims)
-    }
-
     /// Exchanges a refresh token for an access token (and a new refresh token when rotating).
     pub async fn refresh(&self, token: &str) -> Result<Refreshed, AuthError> {
         let settings = self.settings();
-        let now = now();
-        let claims = self.validate_refresh(token, now).await?;
+        let now = Timestamp::now();
+        let claims = self.validate(token, Expect::REFRESH, now).await?;
 
         let mut user_id = None;
         if let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) {
@@ -78,17 +55,16 @@ impl AuthService {
                 jti: jti.to_owned(),
                 user_id,
                 created_at,
-                expires_at: claims::exp(c).unwrap_or(now as i64),
+                expires_at: claims::exp(c).unwrap_or(now.epoch()),
             })
         };
-        let next = record(&successor, Some(now as i64));
+        let next = record(&successor, Some(now.epoch()));
         if settings.blacklist_after_rotation() {
-            let issued_at = claims.get("iat").and_then(|v| v.as_f64()).map(|f| f as i64);
-            let (Some(used), Some(next)) = (record(&claims, issued_at.or(Some(now as i64))), next)
-            else {
+            let issued_at = claims::time_claim(&claims, "iat").unwrap_or(now.epoch());
+            let (Some(used), Some(next)) = (record(&claims, Some(issued_at)), next) else {
                 return Err(TokenError::NoId.into());
             };
-            if !self.store().rotate(&used, &next, now as i64).await? {
+            if !self.store().rotate(&used, &next, now.epoch()).await? {
                 return Err(TokenError::Blacklisted.into());
             }
         } else if let Some(next) = next {
