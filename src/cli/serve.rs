@@ -53,7 +53,8 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         service,
         max_body_bytes: config.server.max_body_bytes() as usize,
     };
-    axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;

@@ -14,6 +14,7 @@
 //! - `negotiate`: content negotiation and security headers for every answer.
 
 pub mod body;
+mod client;
 mod json_body;
 pub mod metadata;
 mod negotiate;

@@ -7,7 +7,7 @@ use super::body::{DrfBody, RefreshField};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::{Empty, JsonAnswer};
 use crate::error::AuthError;
-use crate::service::AuthService;
+use crate::service::{AuthService, ClientInfo};
 
 /// The view's `OPTIONS` document.
 pub const DOC: ViewDoc = ViewDoc {
@@ -21,10 +21,11 @@ pub const DOC: ViewDoc = ViewDoc {
 /// time; 401 `token_not_valid` for an invalid token.
 pub async fn token_blacklist(
     State(service): State<AuthService>,
+    client: ClientInfo,
     DrfBody(body): DrfBody<RefreshField>,
 ) -> Result<JsonAnswer<Empty>, AuthError> {
     service
-        .blacklist(&body.refresh)
+        .blacklist(&body.refresh, &client)
         .await
         .map(|()| JsonAnswer(Empty {}))
 }

@@ -7,7 +7,7 @@ use super::body::{Credentials, DrfBody};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::JsonAnswer;
 use crate::error::AuthError;
-use crate::service::{AuthService, TokenPair};
+use crate::service::{AuthService, ClientInfo, TokenPair};
 
 /// The view's `OPTIONS` document.
 pub const DOC: ViewDoc = ViewDoc {
@@ -26,10 +26,11 @@ pub const DOC: ViewDoc = ViewDoc {
 /// 503 when hashing capacity or the database is exhausted.
 pub async fn token_obtain(
     State(service): State<AuthService>,
+    client: ClientInfo,
     DrfBody(credentials): DrfBody<Credentials>,
 ) -> Result<JsonAnswer<TokenPair>, AuthError> {
     service
-        .obtain_pair(&credentials.username, &credentials.password)
+        .obtain_pair(&credentials.username, &credentials.password, &client)
         .await
         .map(JsonAnswer)
 }

@@ -7,7 +7,7 @@ use super::body::{Credentials, DrfBody};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::JsonAnswer;
 use crate::error::AuthError;
-use crate::service::{AuthService, SlidingToken};
+use crate::service::{AuthService, ClientInfo, SlidingToken};
 
 /// The view's `OPTIONS` document.
 pub const DOC: ViewDoc = ViewDoc {
@@ -24,10 +24,11 @@ pub const DOC: ViewDoc = ViewDoc {
 /// [`super::token_obtain::token_obtain`].
 pub async fn token_obtain_sliding(
     State(service): State<AuthService>,
+    client: ClientInfo,
     DrfBody(credentials): DrfBody<Credentials>,
 ) -> Result<JsonAnswer<SlidingToken>, AuthError> {
     service
-        .obtain_sliding(&credentials.username, &credentials.password)
+        .obtain_sliding(&credentials.username, &credentials.password, &client)
         .await
         .map(JsonAnswer)
 }

@@ -7,7 +7,7 @@ use super::body::{DrfBody, RefreshField};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::JsonAnswer;
 use crate::error::AuthError;
-use crate::service::{AuthService, Refreshed};
+use crate::service::{AuthService, ClientInfo, Refreshed};
 
 /// The view's `OPTIONS` document.
 pub const DOC: ViewDoc = ViewDoc {
@@ -26,7 +26,11 @@ pub const DOC: ViewDoc = ViewDoc {
 /// an inactive or deleted user; 503 when the database is unavailable.
 pub async fn token_refresh(
     State(service): State<AuthService>,
+    client: ClientInfo,
     DrfBody(body): DrfBody<RefreshField>,
 ) -> Result<JsonAnswer<Refreshed>, AuthError> {
-    service.refresh(&body.refresh).await.map(JsonAnswer)
+    service
+        .refresh(&body.refresh, &client)
+        .await
+        .map(JsonAnswer)
 }

@@ -7,7 +7,7 @@ use super::body::{DrfBody, TokenField};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::JsonAnswer;
 use crate::error::AuthError;
-use crate::service::{AuthService, SlidingToken};
+use crate::service::{AuthService, ClientInfo, SlidingToken};
 
 /// The view's `OPTIONS` document.
 pub const DOC: ViewDoc = ViewDoc {
@@ -21,7 +21,11 @@ pub const DOC: ViewDoc = ViewDoc {
 /// 401 `token_not_valid` when it is invalid, blacklisted or past `refresh_exp`.
 pub async fn token_refresh_sliding(
     State(service): State<AuthService>,
+    client: ClientInfo,
     DrfBody(body): DrfBody<TokenField>,
 ) -> Result<JsonAnswer<SlidingToken>, AuthError> {
-    service.refresh_sliding(&body.token).await.map(JsonAnswer)
+    service
+        .refresh_sliding(&body.token, &client)
+        .await
+        .map(JsonAnswer)
 }

@@ -4,7 +4,7 @@
 //! Access tokens derived from it stay valid until their own `exp`.
 
 use super::validate::Expect;
-use super::{user_pk, AuthService};
+use super::{user_pk, AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::settings::UserIdField;
 use crate::store::OutstandingToken;
@@ -13,7 +13,7 @@ use crate::token::{claims, Timestamp, TokenError};
 impl AuthService {
     /// Blacklists a refresh token. A second call for the same token (or the
     /// loser of two concurrent calls) is [`TokenError::Blacklisted`].
-    pub async fn blacklist(&self, token: &str) -> Result<(), AuthError> {
+    pub async fn blacklist(&self, token: &str, client: &ClientInfo) -> Result<(), AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
         let claims = self.validate(token, Expect::REFRESH, now).await?;
@@ -32,6 +32,7 @@ impl AuthService {
             expires_at: claims::exp(&claims).unwrap_or(now.epoch()),
         };
         if self.store().blacklist(&record, now.epoch()).await? {
+            self.emit(EventKind::Blacklisted, user_id, None, client);
             Ok(())
         } else {
             Err(TokenError::Blacklisted.into())

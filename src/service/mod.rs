@@ -7,6 +7,8 @@
 
 mod authenticate;
 mod blacklist;
+pub mod client;
+pub mod events;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
@@ -14,6 +16,8 @@ mod validate;
 mod verify;
 
 pub use authenticate::{AuthenticatedUser, TokenUser};
+pub use client::ClientInfo;
+pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 
@@ -58,6 +62,7 @@ struct Inner {
     store: Store,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
+    sinks: Vec<Arc<dyn EventSink>>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -85,6 +90,7 @@ impl AuthService {
             store,
             hasher,
             claims_hook: None,
+            sinks: Vec::new(),
         }
     }
 
@@ -158,6 +164,25 @@ impl AuthService {
         }
     }
 
+    /// Reports an event to every sink.
+    fn emit(
+        &self,
+        kind: EventKind,
+        user_id: Option<i64>,
+        username: Option<&str>,
+        client: &ClientInfo,
+    ) {
+        let event = Event {
+            kind,
+            user_id,
+            username,
+            client,
+        };
+        for sink in &self.inner.sinks {
+            sink.record(&event);
+        }
+    }
+
     fn encode(&self, claims: &mut Claims) -> Result<String, AuthError> {
         self.inner.tokens.encode(claims).map_err(|e| {
             tracing::error!(error = %e, "signing failed");
@@ -172,12 +197,21 @@ pub struct AuthServiceBuilder {
     store: Store,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
+    sinks: Vec<Arc<dyn EventSink>>,
 }
 
 impl AuthServiceBuilder {
     /// Adds custom claims at obtain.
     pub fn claims_hook(mut self, hook: impl ClaimsHook) -> Self {
         self.claims_hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Adds an observer of events (logins, refreshes, blacklistings …).
+    /// Without any, events go to the log ([`LogSink`]); adding one replaces
+    /// that default, so add [`LogSink`] too to keep the log lines.
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
         self
     }
 
@@ -192,6 +226,11 @@ impl AuthServiceBuilder {
                 store: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
+                sinks: if self.sinks.is_empty() {
+                    vec![Arc::new(LogSink)]
+                } else {
+                    self.sinks
+                },
             }),
         })
     }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::AuthService;
+use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::password::Verification;
 use crate::store::{OutstandingToken, User};
@@ -34,8 +34,9 @@ impl AuthService {
         &self,
         username: &str,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
-        let user = self.check_credentials(username, password).await?;
+        let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
         let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
@@ -52,14 +53,38 @@ impl AuthService {
         &self,
         username: &str,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<SlidingToken, AuthError> {
-        let user = self.check_credentials(username, password).await?;
+        let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
         self.record_login(&user, &sliding, now).await?;
         Ok(SlidingToken {
             token: self.encode(&mut sliding)?,
         })
+    }
+
+    /// Checks the credentials and reports the outcome.
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, AuthError> {
+        let result = self.check_credentials(username, password).await;
+        match &result {
+            Ok(user) => self.emit(
+                EventKind::LoginSucceeded,
+                Some(user.id),
+                Some(username),
+                client,
+            ),
+            Err(AuthError::NoActiveAccount) => {
+                self.emit(EventKind::LoginFailed, None, Some(username), client)
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// Django's `authenticate()` for an active user, re-hashing an outdated

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::validate::Expect;
-use super::{truthy, AuthService};
+use super::{truthy, AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::store::OutstandingToken;
 use crate::token::{claims, Claims, Timestamp, TokenError};
@@ -24,7 +24,27 @@ pub struct Refreshed {
 
 impl AuthService {
     /// Exchanges a refresh token for an access token (and a new refresh token when rotating).
-    pub async fn refresh(&self, token: &str) -> Result<Refreshed, AuthError> {
+    pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Refreshed, AuthError> {
+        let result = self.refresh_token(token).await;
+        match &result {
+            Ok((answer, user_id)) => self.emit(
+                EventKind::Refreshed {
+                    rotated: answer.refresh.is_some(),
+                },
+                *user_id,
+                None,
+                client,
+            ),
+            Err(AuthError::Token(TokenError::Blacklisted)) => {
+                self.emit(EventKind::RefreshRefused, None, None, client)
+            }
+            Err(_) => {}
+        }
+        result.map(|(answer, _)| answer)
+    }
+
+    /// The refresh itself; also returns the user's id, when it names one.
+    async fn refresh_token(&self, token: &str) -> Result<(Refreshed, Option<i64>), AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
         let claims = self.validate(token, Expect::REFRESH, now).await?;
@@ -42,10 +62,11 @@ impl AuthService {
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;
         if !settings.rotate_refresh_tokens() {
-            return Ok(Refreshed {
+            let answer = Refreshed {
                 access,
                 refresh: None,
-            });
+            };
+            return Ok((answer, user_id));
         }
 
         let mut successor = claims.clone();
@@ -70,9 +91,10 @@ impl AuthService {
         } else if let Some(next) = next {
             self.store().add_outstanding(&next).await?;
         }
-        Ok(Refreshed {
+        let answer = Refreshed {
             access,
             refresh: Some(self.encode(&mut successor)?),
-        })
+        };
+        Ok((answer, user_id))
     }
 }

@@ -7,13 +7,17 @@
 
 use super::obtain::SlidingToken;
 use super::validate::Expect;
-use super::AuthService;
+use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::token::{claims, Timestamp};
 
 impl AuthService {
     /// Slides a sliding token forward.
-    pub async fn refresh_sliding(&self, token: &str) -> Result<SlidingToken, AuthError> {
+    pub async fn refresh_sliding(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<SlidingToken, AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
         let mut claims = self.validate(token, Expect::SLIDING, now).await?;
@@ -24,8 +28,8 @@ impl AuthService {
             now,
         )?;
         claims::slide(settings, &mut claims, now);
-        Ok(SlidingToken {
-            token: self.encode(&mut claims)?,
-        })
+        let token = self.encode(&mut claims)?;
+        self.emit(EventKind::Refreshed { rotated: false }, None, None, client);
+        Ok(SlidingToken { token })
     }
 }

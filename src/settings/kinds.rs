@@ -749,6 +749,37 @@ impl Kind for TokenClasses {
     }
 }
 
+/// A named set of defaults (`PRESET`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// simplejwt 5.5.1's defaults: wire-compatible.
+    Compatible,
+    /// The recommended values of every protection, together.
+    Hardened,
+}
+
+impl Kind for Preset {
+    type Value = Preset;
+    type Ref<'a> = Preset;
+    const FORM: &'static str = "compatible or hardened";
+    fn parse(raw: &str) -> Result<Preset, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "compatible" => Ok(Preset::Compatible),
+            "hardened" => Ok(Preset::Hardened),
+            _ => Err(format!("{raw:?} is not a preset (compatible or hardened)")),
+        }
+    }
+    fn show(v: &Preset) -> String {
+        match v {
+            Preset::Compatible => "compatible".into(),
+            Preset::Hardened => "hardened".into(),
+        }
+    }
+    fn get(v: &Preset) -> Preset {
+        *v
+    }
+}
+
 /// Splits a comma-separated list, dropping empty items.
 fn list(raw: &str) -> Vec<String> {
     raw.split(',')

@@ -25,8 +25,8 @@ use std::fmt;
 pub use declare::Declared;
 pub use jsonwebtoken::Algorithm;
 pub use kinds::{
-    algorithm_name, format_duration, parse_algorithm, parse_duration, Secret, UserClaimField,
-    UserIdField,
+    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, Secret,
+    UserClaimField, UserIdField,
 };
 pub use server::{ServerOptions, ServerOptionsBuilder};
 
@@ -62,6 +62,10 @@ declare_settings! {
     /// [`Settings::from_pairs`] or [`Settings::from_env`].
     pub struct Settings, builder SettingsBuilder, env "SIMPLE_JWT_";
 
+    /// (This server's own.) A named set of defaults applied before every
+    /// other setting: `compatible` (simplejwt's) or `hardened` (the values in
+    /// the table's hardened column, together). Settings given explicitly win.
+    "PRESET" preset: Preset = "compatible";
     /// How long an access token is valid.
     "ACCESS_TOKEN_LIFETIME" access_token_lifetime: Lifetime = "5m";
     /// How long a refresh token is valid.
@@ -179,8 +183,12 @@ impl Settings {
         K: AsRef<str>,
         V: AsRef<str>,
     {
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
         let mut builder = Self::builder();
-        for (k, v) in pairs {
+        // The preset lays down defaults; every other setting is applied over it.
+        let (preset, rest): (Vec<_>, Vec<_>) =
+            pairs.iter().partition(|(k, _)| k.as_ref() == "PRESET");
+        for (k, v) in preset.into_iter().chain(rest) {
             builder = builder.set(k.as_ref(), v.as_ref())?;
         }
         builder.build()
@@ -289,6 +297,10 @@ impl SettingsBuilder {
     /// without the prefix). simplejwt settings with no meaning here are
     /// ignored with a warning; removed and unknown ones are errors.
     pub fn set(mut self, name: &str, raw: &str) -> Result<Self, SettingsError> {
+        if name == "PRESET" {
+            let preset = Preset::parse(raw).map_err(|m| SettingsError::new(name, m))?;
+            return Ok(self.preset_defaults(preset));
+        }
         match self.inner.apply_text(name, raw) {
             Some(result) => result.map(|()| self),
             None if IGNORED_SETTING_NAMES.contains(&name) => {
@@ -307,6 +319,23 @@ impl SettingsBuilder {
                 sources::unknown_message(name, Settings::DECLARED),
             )),
         }
+    }
+
+    /// Applies a preset: every setting with a hardened value takes it (for
+    /// [`Preset::Hardened`]) or its default (for [`Preset::Compatible`]).
+    pub fn preset_defaults(mut self, preset: Preset) -> Self {
+        self.inner.preset = preset;
+        for d in Settings::DECLARED {
+            let Some(hardened) = d.hardened else { continue };
+            let value = match preset {
+                Preset::Hardened => hardened,
+                Preset::Compatible => d.default,
+            };
+            if let Some(Err(e)) = self.inner.apply_text(d.name, value) {
+                unreachable!("the declared value of {} parses: {e}", d.name);
+            }
+        }
+        self
     }
 
     /// Checks every combination and returns the settings, or the first

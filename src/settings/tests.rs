@@ -177,3 +177,23 @@ fn every_default_is_shown_as_declared() {
         assert!(reparsed.is_ok(), "{name}: {shown:?} does not parse back");
     }
 }
+
+#[test]
+fn the_hardened_preset_is_valid_and_explicit_settings_win() {
+    for d in Settings::DECLARED {
+        if let Some(h) = d.hardened {
+            assert!(
+                Settings::builder().set(d.name, h).is_ok(),
+                "{}: {h}",
+                d.name
+            );
+        }
+    }
+    let hardened = Settings::from_pairs([("PRESET", "hardened")]).unwrap();
+    assert_eq!(hardened.preset(), Preset::Hardened);
+    // Order does not matter: the preset is laid down first.
+    let s =
+        Settings::from_pairs([("ACCESS_TOKEN_LIFETIME", "1m"), ("PRESET", "hardened")]).unwrap();
+    assert_eq!(s.access_token_lifetime(), Duration::from_secs(60));
+    assert!(Settings::from_pairs([("PRESET", "paranoid")]).is_err());
+}
