@@ -124,6 +124,18 @@ declare_settings! {
     "TOKEN_CLAIMS" token_claims: UserClaims = "";
     /// (This server's own.) Longer tokens are refused before any decoding, in bytes.
     "TOKEN_MAX_BYTES" token_max_bytes: Count<256, 1048576> = "8192";
+
+    // ==== sessions, token families and revocation ====================
+    // (declarations of the sessions feature go here)
+
+    // ==== browser sessions: cookies and CSRF =========================
+    // (declarations of the cookie transport go here)
+
+    // ==== attack resistance: throttling, keys, audit =================
+    // (declarations of the hardening features go here)
+
+    // ==== social login ===============================================
+    // (declarations of OpenID Connect login go here)
 }
 
 /// Registered claims that the token backend writes or checks itself: no

@@ -46,6 +46,15 @@ declare_settings! {
     /// `serve` and the account commands apply pending migrations; false: they
     /// only check that the schema is current (run `simplejwt migrate` once).
     "MIGRATE_ON_START" migrate_on_start: Flag = "true";
+
+    // ==== connections: limits, timeouts, shutdown ====================
+    // (declarations of connection limits and timeouts go here)
+
+    // ==== HTTPS ======================================================
+    // (declarations of TLS go here)
+
+    // ==== operations: metrics, health, logs ==========================
+    // (declarations of operations options go here)
 }
 
 /// SQLite's `synchronous` pragma values that keep committed writes.
