@@ -86,14 +86,14 @@ struct Fixture {
     backend: TokenBackend,
     claims: Claims,
     token: String,
-    now: f64,
+    now: simplejwt::token::Timestamp,
 }
 
 fn fixture(alg: &str) -> Fixture {
     let settings = settings_for(alg);
     let keys = Keys::from_settings(&settings).expect("keys");
     let backend = TokenBackend::new(&settings, keys);
-    let now = simplejwt::token::now();
+    let now = simplejwt::token::Timestamp::now();
     let mut claims = claims::for_user(&settings, TokenKind::Refresh, "1".into(), None, now);
     let token = backend.encode(&mut claims).expect("encode");
     Fixture {
@@ -171,7 +171,7 @@ fn auth() -> &'static Auth {
                         is_staff: false,
                         is_superuser: false,
                     },
-                    simplejwt::token::now() as i64,
+                    simplejwt::token::Timestamp::now().epoch(),
                 )
                 .await
                 .expect("create_user");
@@ -183,7 +183,7 @@ fn auth() -> &'static Auth {
             TokenKind::Access,
             "1".into(),
             None,
-            simplejwt::token::now(),
+            simplejwt::token::Timestamp::now(),
         );
         // 5-minute access token: long enough for every sample of this run.
         let token = service.tokens().encode(&mut access).expect("encode");

@@ -9,21 +9,17 @@
 //! ```
 //!
 //! Settings come from the `SIMPLE_JWT_*` environment like the server's
-//! (algorithm, lifetimes, claim names, audience, issuer, keys); when
-//! `SIMPLE_JWT_SIGNING_KEY` (or `_FILE`) is unset, the conformance suite's
-//! HS256 key is used. The tokens are never recorded as outstanding: both this
+//! (algorithm, lifetimes, claim names, audience, issuer, keys);
+//! `SIMPLE_JWT_SIGNING_KEY` (or `_FILE`) is required — tokens signed with a
+//! key other than the server's are useless, so none is guessed. The tokens are never recorded as outstanding: both this
 //! server and the reference accept them on `/api/token/refresh/` (and record
 //! them when they blacklist them).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use simplejwt::keys::Keys;
 use simplejwt::settings::Settings;
 use simplejwt::token::{claims, TokenBackend, TokenKind};
-
-const CONFORMANCE_KEY: &str =
-    "conformance-signing-key-7f3c9a1e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1";
 
 fn usage() -> ! {
     eprintln!(
@@ -54,16 +50,17 @@ fn main() {
         }
     }
 
-    let has_key = std::env::var_os("SIMPLE_JWT_SIGNING_KEY").is_some()
-        || std::env::var_os("SIMPLE_JWT_SIGNING_KEY_FILE").is_some();
-    let mut base = BTreeMap::new();
-    if !has_key {
-        base.insert("SIGNING_KEY".to_owned(), CONFORMANCE_KEY.to_owned());
-    }
-    let settings = Settings::from_env_over(base).unwrap_or_else(|e| {
+    let settings = Settings::from_env().unwrap_or_else(|e| {
         eprintln!("mint_tokens: configuration error: {e}");
         std::process::exit(2)
     });
+    if settings.signing_key().is_none() {
+        eprintln!(
+            "mint_tokens: set SIMPLE_JWT_SIGNING_KEY (or SIMPLE_JWT_SIGNING_KEY_FILE) to the \
+             key of the server the tokens are for"
+        );
+        std::process::exit(2)
+    }
     let keys = Keys::from_settings(&settings).unwrap_or_else(|e| {
         eprintln!("mint_tokens: configuration error: {e}");
         std::process::exit(2)
@@ -72,7 +69,7 @@ fn main() {
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let now = simplejwt::token::now();
+    let now = simplejwt::token::Timestamp::now();
     for _ in 0..count {
         let mut c = claims::for_user(&settings, kind, user_id.clone(), None, now);
         let token = backend.encode(&mut c).unwrap_or_else(|e| {

@@ -145,7 +145,7 @@ async fn seed(
     let backend = store.backend();
     store.close().await;
 
-    let now = simplejwt::token::now() as i64;
+    let now = simplejwt::token::Timestamp::now().epoch();
     let plan = Plan {
         outstanding,
         batch,

@@ -23,8 +23,8 @@
 //! `TUTORIAL_DEMO_PASSWORD` (the demo user's password when it is created;
 //! default: random, printed once), and any `SIMPLE_JWT_<NAME>` setting.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum::response::{IntoResponse, Response};
@@ -36,7 +36,7 @@ use rand::RngCore as _;
 use serde_json::{json, Value};
 use simplejwt::http::{router, AppState};
 use simplejwt::password::{HasherConfig, PasswordHasher};
-use simplejwt::settings::Secret;
+use simplejwt::settings::{Secret, SettingsBuilder};
 use simplejwt::store::{Database, NewUser, StoreError, StoreOptions, User};
 use simplejwt::token::Claims;
 use simplejwt::{AuthService, AuthUser, Settings, TokenAuth};
@@ -58,17 +58,12 @@ impl FromRef<Tutorial> for AuthService {
 }
 
 /// The tutorial's `SIMPLE_JWT` dictionary.
-fn tutorial_settings() -> BTreeMap<String, String> {
-    [
-        ("ACCESS_TOKEN_LIFETIME", "30m"),
-        ("REFRESH_TOKEN_LIFETIME", "7d"),
-        ("ROTATE_REFRESH_TOKENS", "true"),
-        ("BLACKLIST_AFTER_ROTATION", "true"),
-        ("AUTH_HEADER_TYPES", "Bearer"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+fn tutorial_settings() -> SettingsBuilder {
+    Settings::builder()
+        .access_token_lifetime(Duration::from_secs(30 * 60))
+        .refresh_token_lifetime(Duration::from_secs(7 * 86400))
+        .rotate_refresh_tokens(true)
+        .blacklist_after_rotation(true)
 }
 
 /// `CustomTokenSerializer.get_token`: extra claims for every login.
@@ -172,7 +167,7 @@ async fn ensure_demo_user(store: &dyn Database, auth: &AuthService) -> Result<()
         is_superuser: false,
     };
     match store
-        .create_user(&new, simplejwt::token::now() as i64)
+        .create_user(&new, simplejwt::token::Timestamp::now().epoch())
         .await
     {
         Ok(_) | Err(StoreError::Conflict) => {}
@@ -240,10 +235,11 @@ async fn main() -> Result<(), BoxError> {
     let bind = std::env::var("TUTORIAL_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
 
     // settings.py: the tutorial's SIMPLE_JWT, under any SIMPLE_JWT_* from the environment.
-    let mut settings = Settings::from_env_over(tutorial_settings())?;
-    if settings.signing_key.is_none() {
-        settings.signing_key = Some(load_or_create_key(&key_file(&database_url))?);
+    let mut settings = tutorial_settings().env()?;
+    if settings.clone().build()?.signing_key().is_none() {
+        settings = settings.signing_key(load_or_create_key(&key_file(&database_url))?);
     }
+    let settings = settings.build()?;
 
     // manage.py migrate: users, outstanding and blacklisted tokens.
     let store = simplejwt::store::connect(&database_url, &StoreOptions::default()).await?;

@@ -1,20 +1,16 @@
-//! Every error a client can see, with simplejwt's status codes and bodies,
-//! mapped to HTTP in exactly one place ([`IntoResponse`] below).
-//!
-//! [`AuthError`] is what the auth logic ([`crate::service`]) returns; it knows
-//! nothing of HTTP. [`ApiError`] adds what only the HTTP layer can get wrong
-//! (methods, media types, malformed bodies, field validation), shaped like
-//! Django REST framework's answers so existing clients parse them unchanged.
-//! Internal causes are logged here and never put in a body.
-
-use axum::response::{IntoResponse, Response};
-use http::{header, HeaderValue, StatusCode};
-use serde::Serialize;
+//! Every error a client can see, as typed enums: [`AuthError`] is what the
+//! auth logic ([`crate::service`]) returns and knows nothing of HTTP;
+//! [`ApiError`] adds what only the HTTP layer can get wrong (methods, media
+//! types, malformed bodies, field validation). Their statuses and bodies —
+//! simplejwt's and Django REST framework's, byte for byte — are built in one
+//! place, [`crate::http::response`]. Internal causes are logged where they
+//! are converted here and never reach a body.
 
 use crate::token::{TokenError, TokenKind};
 
 /// Outcomes of obtain / refresh / verify / blacklist / authenticate that are not success.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// Login failed: unknown user, wrong password or inactive account (indistinguishable).
     #[error("No active account found with the given credentials")]
@@ -98,6 +94,7 @@ impl From<crate::password::PasswordError> for AuthError {
 
 /// Everything the HTTP layer answers with other than success.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ApiError {
     /// From the auth logic.
     Auth(AuthError),
@@ -128,200 +125,5 @@ pub enum ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         ApiError::Auth(e)
-    }
-}
-
-#[derive(Serialize)]
-struct Detail<'a> {
-    detail: &'a str,
-}
-
-#[derive(Serialize)]
-struct DetailCode<'a> {
-    detail: &'a str,
-    code: &'a str,
-}
-
-#[derive(Serialize)]
-struct TokenMessage<'a> {
-    token_class: &'a str,
-    token_type: &'a str,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct DetailCodeMessages<'a> {
-    detail: &'a str,
-    code: &'a str,
-    messages: Vec<TokenMessage<'a>>,
-}
-
-#[derive(Serialize)]
-struct NonFieldErrors<'a> {
-    non_field_errors: [&'a str; 1],
-}
-
-/// Renders a JSON response with `Content-Type: application/json`.
-pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut res = (status, bytes).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    res
-}
-
-impl AuthError {
-    /// The HTTP status simplejwt answers with.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AuthError::VerifyBlacklisted => StatusCode::BAD_REQUEST,
-            AuthError::Unavailable | AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNAUTHORIZED,
-        }
-    }
-
-    fn to_response(&self) -> Response {
-        let status = self.status();
-        let message = self.to_string();
-        let code = match self {
-            AuthError::Token(_) | AuthError::NoUserIdentification => Some("token_not_valid"),
-            AuthError::BadAuthorizationHeader => Some("bad_authorization_header"),
-            AuthError::UserNotFound => Some("user_not_found"),
-            AuthError::UserInactive => Some("user_inactive"),
-            AuthError::PasswordChanged => Some("password_changed"),
-            AuthError::Unavailable => Some("service_unavailable"),
-            AuthError::Busy => Some("busy"),
-            _ => None,
-        };
-        let mut res = match self {
-            AuthError::VerifyBlacklisted => json_response(
-                status,
-                &NonFieldErrors {
-                    non_field_errors: [&message],
-                },
-            ),
-            AuthError::InvalidForAnyType(failures) => json_response(
-                status,
-                &DetailCodeMessages {
-                    detail: &message,
-                    code: "token_not_valid",
-                    messages: failures
-                        .iter()
-                        .map(|(kind, e)| TokenMessage {
-                            token_class: kind.class_name(),
-                            token_type: kind.as_str(),
-                            message: e.to_string(),
-                        })
-                        .collect(),
-                },
-            ),
-            _ => match code {
-                Some(code) => json_response(
-                    status,
-                    &DetailCode {
-                        detail: &message,
-                        code,
-                    },
-                ),
-                None => json_response(status, &Detail { detail: &message }),
-            },
-        };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        res
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            // WWW-Authenticate is added by the router for every 401 (it
-            // depends on AUTH_HEADER_TYPES, which lives in state).
-            ApiError::Auth(e) => e.to_response(),
-            ApiError::Fields(fields) => {
-                let mut map = serde_json::Map::new();
-                for (field, message) in fields {
-                    map.insert(field.into(), serde_json::json!([message]));
-                }
-                json_response(StatusCode::BAD_REQUEST, &map)
-            }
-            ApiError::NonField(message) => json_response(
-                StatusCode::BAD_REQUEST,
-                &NonFieldErrors {
-                    non_field_errors: [&message],
-                },
-            ),
-            ApiError::Parse(detail) => {
-                json_response(StatusCode::BAD_REQUEST, &Detail { detail: &detail })
-            }
-            ApiError::MethodNotAllowed { method, allow } => {
-                let mut res = json_response(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    &Detail {
-                        detail: &format!("Method \"{method}\" not allowed."),
-                    },
-                );
-                res.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static(allow));
-                res
-            }
-            ApiError::UnsupportedMediaType(ct) => json_response(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &Detail {
-                    detail: &format!("Unsupported media type \"{ct}\" in request."),
-                },
-            ),
-            ApiError::NotAcceptable => json_response(
-                StatusCode::NOT_ACCEPTABLE,
-                &Detail {
-                    detail: "Could not satisfy the request Accept header.",
-                },
-            ),
-            ApiError::NotFound => json_response(
-                StatusCode::NOT_FOUND,
-                &Detail {
-                    detail: "Not found.",
-                },
-            ),
-            ApiError::PayloadTooLarge => json_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &Detail {
-                    detail: "Request body is too large.",
-                },
-            ),
-        }
-    }
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        ApiError::Auth(self).into_response()
-    }
-}
-
-/// An [`ApiError`] together with the `WWW-Authenticate` challenge that every
-/// 401 must carry (it names the first of `AUTH_HEADER_TYPES`, so it comes
-/// from the settings, not from the error).
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    /// What went wrong.
-    pub error: ApiError,
-    /// `<type> realm="api"`.
-    pub challenge: HeaderValue,
-}
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        let mut res = self.error.into_response();
-        if res.status() == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, self.challenge);
-        }
-        res
     }
 }

@@ -113,10 +113,9 @@ pub fn min_hmac_key_len(alg: Algorithm) -> usize {
 impl Keys {
     /// Prepares keys from `SIGNING_KEY` / `VERIFYING_KEY` for `ALGORITHM`.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let alg = settings.algorithm;
+        let alg = settings.algorithm();
         let signing = settings
-            .signing_key
-            .as_ref()
+            .signing_key()
             .ok_or_else(|| SettingsError::new("SIGNING_KEY", "is not set"))?;
         let (encoding, decoding) = if is_hmac(alg) {
             let secret = signing.expose().as_bytes();
@@ -137,7 +136,7 @@ impl Keys {
             )
         } else {
             let private = signing.expose().as_bytes();
-            let public = settings.verifying_key.as_deref().ok_or_else(|| {
+            let public = settings.verifying_key().ok_or_else(|| {
                 SettingsError::new(
                     "VERIFYING_KEY",
                     format!(

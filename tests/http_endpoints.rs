@@ -332,6 +332,72 @@ async fn obtain_malformed_json_is_400_with_pythons_parse_error() {
 }
 
 #[tokio::test]
+async fn obtain_json_parse_errors_carry_pythons_text_and_position() {
+    let app = default_app().await;
+    let detail = |m: &str| json!({ "detail": format!("JSON parse error - {m}") });
+    for (body, message) in [
+        (
+            &b"\n  <html>"[..],
+            "Expecting value: line 2 column 3 (char 3)",
+        ),
+        (
+            b"{\"username\": 'alice'}",
+            "Expecting value: line 1 column 14 (char 13)",
+        ),
+        (
+            b"{\"username\": \"alice\", }",
+            "Expecting property name enclosed in double quotes: line 1 column 23 (char 22)",
+        ),
+        (
+            b"{\"username\": \"alice\", \"password\": NaN}",
+            "Out of range float values are not JSON compliant: 'NaN'",
+        ),
+        (
+            b"{\"username\": \"\xff\"}",
+            "'utf-8' codec can't decode byte 0xff in position 14: invalid start byte",
+        ),
+    ] {
+        app.post_raw("/api/token/", Some("application/json"), body.to_vec())
+            .await
+            .expect(400, &detail(message));
+    }
+}
+
+#[tokio::test]
+async fn obtain_too_deeply_nested_json_is_a_400_parse_error() {
+    let app = default_app().await;
+    for open in ["[", "{\"a\":"] {
+        let body = open.repeat(64 * 1024 / open.len());
+        let at = 127 * open.len();
+        app.post_raw("/api/token/", Some("application/json"), body)
+            .await
+            .expect(
+                400,
+                &json!({"detail": format!(
+                    "JSON parse error - recursion limit exceeded: line 1 column {} (char {at})",
+                    at + 1
+                )}),
+            );
+    }
+    app.login("alice", "alice-Password-1")
+        .await
+        .expect_status(200);
+}
+
+#[tokio::test]
+async fn obtain_duplicate_json_keys_take_the_last_value() {
+    let app = default_app().await;
+    let body = r#"{"username": "bob", "password": "nope", "username": "alice", "password": "alice-Password-1"}"#;
+    app.post_raw("/api/token/", Some("application/json"), body)
+        .await
+        .expect_status(200);
+    let body = r#"{"username": "alice", "password": "alice-Password-1", "password": "nope"}"#;
+    app.post_raw("/api/token/", Some("application/json"), body)
+        .await
+        .expect_status(401);
+}
+
+#[tokio::test]
 async fn obtain_empty_body_counts_as_no_fields() {
     let app = default_app().await;
     app.post_raw("/api/token/", Some("application/json"), "")

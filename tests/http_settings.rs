@@ -635,8 +635,11 @@ async fn token_type_claim_renames_the_type_claim() {
 }
 
 #[tokio::test]
-async fn empty_token_type_claim_disables_the_type_check() {
-    let app = sqlite_app(&[("TOKEN_TYPE_CLAIM", "")]).await;
+async fn token_type_claim_none_disables_the_type_check_and_empty_is_refused() {
+    // An empty value (a broken template) must not silently turn the check off.
+    let e = simplejwt::Settings::from_pairs([("TOKEN_TYPE_CLAIM", "")]).unwrap_err();
+    assert_eq!(e.setting, "TOKEN_TYPE_CLAIM");
+    let app = sqlite_app(&[("TOKEN_TYPE_CLAIM", "None")]).await;
     let (refresh, access) = app.pair("alice").await;
     assert_eq!(claim_keys(&access), ["exp", "iat", "jti", "user_id"]);
     assert_eq!(claim_keys(&refresh), ["exp", "iat", "jti", "user_id"]);

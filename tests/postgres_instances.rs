@@ -382,7 +382,7 @@ async fn flush_during_traffic_deletes_only_expired_rows_and_keeps_live_blacklist
         }
     }
     // Wait (by the clock the rows are judged by) until the short tokens have expired.
-    while (simplejwt::token::now() as i64) <= latest_exp {
+    while (simplejwt::token::Timestamp::now().epoch()) <= latest_exp {
         std::thread::sleep(Duration::from_millis(100));
     }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use common::*;
 use serde_json::{json, Value};
 use simplejwt::error::AuthError;
-use simplejwt::service::AuthService;
+use simplejwt::service::{AuthService, ClientInfo};
 use simplejwt::store::StoreOptions;
 use simplejwt::token::TokenError;
 use tokio::sync::Barrier;
@@ -72,14 +72,14 @@ backend_tests!(
         let app = app(db, &ROTATE).await;
         let mut token = app
             .service
-            .obtain_pair("alice", "alice-Password-1")
+            .obtain_pair("alice", "alice-Password-1", &ClientInfo::unknown())
             .await
             .expect("login")
             .refresh;
         for round in 0..ROUNDS {
             let results = together(N, |_| {
                 let (service, token) = (app.service.clone(), token.clone());
-                async move { service.refresh(&token).await }
+                async move { service.refresh(&token, &ClientInfo::unknown()).await }
             })
             .await;
             let mut won = winners(round, results);
@@ -181,7 +181,7 @@ backend_tests!(
         for round in 0..3 {
             let results = together(N, |i| {
                 let (service, token) = (services[i % 2].clone(), token.clone());
-                async move { service.refresh(&token).await }
+                async move { service.refresh(&token, &ClientInfo::unknown()).await }
             })
             .await;
             let mut won = winners(round, results);
@@ -204,7 +204,7 @@ backend_tests!(
         let (token, _) = app.pair("alice").await;
         let results = together(N, |_| {
             let (service, token) = (app.service.clone(), token.clone());
-            async move { service.blacklist(&token).await }
+            async move { service.blacklist(&token, &ClientInfo::unknown()).await }
         })
         .await;
         assert_eq!(winners(0, results).len(), 1);
@@ -249,9 +249,15 @@ backend_tests!(
             let (service, token) = (app.service.clone(), token.clone());
             async move {
                 if i % 2 == 0 {
-                    service.refresh(&token).await.map(|_| "refresh")
+                    service
+                        .refresh(&token, &ClientInfo::unknown())
+                        .await
+                        .map(|_| "refresh")
                 } else {
-                    service.blacklist(&token).await.map(|_| "blacklist")
+                    service
+                        .blacklist(&token, &ClientInfo::unknown())
+                        .await
+                        .map(|_| "blacklist")
                 }
             }
         })
@@ -270,7 +276,7 @@ backend_tests!(
         let (token, _) = app.pair("alice").await;
         let results = together(N, |_| {
             let (service, token) = (app.service.clone(), token.clone());
-            async move { service.refresh(&token).await }
+            async move { service.refresh(&token, &ClientInfo::unknown()).await }
         })
         .await;
         let won = winners(0, results);

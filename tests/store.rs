@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use common::*;
-use simplejwt::service::AuthService;
+use simplejwt::service::{AuthService, ClientInfo};
 use simplejwt::store::{
     Database, OutstandingToken, StoreError, StoreOptions, TokenStore, User, UserStore,
 };
@@ -77,7 +77,7 @@ backend_tests!(
             .unwrap();
 
         let pair = service
-            .obtain_pair("dave", "dave-Password-1")
+            .obtain_pair("dave", "dave-Password-1", &ClientInfo::unknown())
             .await
             .unwrap();
         assert_eq!(
@@ -90,13 +90,22 @@ backend_tests!(
         assert_eq!((me.user.id, me.user.username.as_str()), (42, "dave"));
 
         // Tokens are ours: recorded, rotated once, blacklisted.
-        let next = service.refresh(&pair.refresh).await.unwrap();
+        let next = service
+            .refresh(&pair.refresh, &ClientInfo::unknown())
+            .await
+            .unwrap();
         assert!(
-            service.refresh(&pair.refresh).await.is_err(),
+            service
+                .refresh(&pair.refresh, &ClientInfo::unknown())
+                .await
+                .is_err(),
             "rotated once"
         );
         assert_eq!(ours.token_counts().await.unwrap(), (2, 1));
-        service.blacklist(&next.refresh.unwrap()).await.unwrap();
+        service
+            .blacklist(&next.refresh.unwrap(), &ClientInfo::unknown())
+            .await
+            .unwrap();
         assert_eq!(ours.token_counts().await.unwrap(), (2, 2));
         // An `Arc<dyn Database>` is both stores (trait upcasting).
         let tokens: Arc<dyn TokenStore> = ours.clone();

@@ -17,20 +17,21 @@
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
-use crate::error::{ApiError, AuthError, Rejection};
+use crate::error::AuthError;
+use crate::http::response::{challenge, AuthRejection};
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
 
-fn reject(service: &AuthService, error: AuthError) -> Rejection {
-    Rejection {
-        error: ApiError::Auth(error),
-        challenge: service.challenge(),
+fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
+    AuthRejection {
+        error,
+        challenge: challenge(service.settings()),
     }
 }
 
 fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
     parts
         .headers
-        .get(&service.settings().auth_header_name)
+        .get(service.settings().auth_header_name())
         .map(|v| v.as_bytes())
 }
 
@@ -43,7 +44,7 @@ where
     AuthService: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = Rejection;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
@@ -64,7 +65,7 @@ where
     AuthService: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = Rejection;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
@@ -85,7 +86,7 @@ where
     AuthService: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = Rejection;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);

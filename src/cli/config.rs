@@ -1,52 +1,45 @@
-//! The resolved configuration the commands run on: SIMPLE_JWT settings and
-//! server options from the TOML file (`--config`), overridden by the
-//! environment. Secrets are never printed; `check` masks them.
+//! The resolved configuration the commands run on: `SIMPLE_JWT` settings and
+//! server options, from the TOML file (`--config`) overridden by the
+//! environment, each value remembered with where it came from (for `check`).
 //!
-//! File layout:
+//! One rule for both sections of the file: keys are the declared names
+//! (case-insensitive), `<NAME>_FILE` reads the value from a file (as the
+//! `_FILE` environment variables do), and an unknown key is an error naming
+//! the nearest valid one.
+//!
 //! ```toml
 //! [server]
-//! bind = "127.0.0.1:8000"
-//! database_url = "sqlite://simplejwt.sqlite3"
+//! BIND = "127.0.0.1:8000"
+//! DATABASE_URL = "sqlite://simplejwt.sqlite3"
 //!
 //! [simple_jwt]
 //! ACCESS_TOKEN_LIFETIME = "5m"
 //! ROTATE_REFRESH_TOKENS = true
+//! SIGNING_KEY_FILE = "/run/secrets/jwt.key"
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use simplejwt::password::{HasherConfig, PasswordHasher};
-use simplejwt::settings::{parse_duration, Settings};
-use simplejwt::store::{Backend, Database, StoreOptions};
+use simplejwt::password::PasswordHasher;
+use simplejwt::settings::sources::{self, RawValue, Source, UnknownNames};
+use simplejwt::settings::{Declared, ServerOptions, Settings, ENV_PREFIX};
+use simplejwt::store::{Backend, Database};
 
 use super::{CliResult, Failure};
 
-/// Default database: a SQLite file in the working directory.
-pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://simplejwt.sqlite3";
-
 /// Everything a command needs, resolved.
 pub(crate) struct Config {
-    /// SIMPLE_JWT settings (the signing key may still be missing: `serve` makes one).
-    pub settings_map: BTreeMap<String, String>,
-    pub database_url: String,
-    pub bind: String,
-    pub store_options: StoreOptions,
-    pub hasher: HasherConfig,
-    pub max_body_bytes: usize,
-    pub key_file: Option<PathBuf>,
-    pub log_filter: String,
-    /// `serve` migrates on start (default); with several instances, turn it
-    /// off and run `simplejwt migrate` once: instances then only check the schema.
-    pub migrate_on_start: bool,
+    /// SIMPLE_JWT settings as text (the signing key may still be missing: `serve` makes one).
+    settings_values: BTreeMap<String, RawValue>,
+    /// Server options as text, for `check`'s sources.
+    server_values: BTreeMap<String, RawValue>,
+    /// The server options.
+    pub server: ServerOptions,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
+/// A TOML value as the text a setting's kind parses (arrays become comma lists).
 fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
     Ok(match value {
         toml::Value::String(s) => s.clone(),
@@ -66,21 +59,60 @@ fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
     })
 }
 
-fn parse_num<T: std::str::FromStr>(name: &str, raw: &str) -> CliResult<T> {
-    raw.trim()
-        .parse()
-        .map_err(|_| Failure::Config(format!("{name}: {raw:?} is not a number")))
-}
-
-fn parse_secs(name: &str, raw: &str) -> CliResult<Duration> {
-    parse_duration(raw).map_err(|m| Failure::Config(format!("{name}: {m}")))
+/// The keys of one section of the file, by declared name.
+fn read_section(
+    path: &Path,
+    section: &str,
+    table: &toml::Table,
+    declared: &[Declared],
+    out: &mut BTreeMap<String, RawValue>,
+) -> CliResult {
+    let source = Source::File(path.display().to_string());
+    for (key, value) in table {
+        let upper = key.to_ascii_uppercase();
+        let known = |n: &str| declared.iter().any(|d| d.name == n);
+        let (name, text) = match upper.strip_suffix("_FILE") {
+            Some(base) if !known(&upper) && known(base) => {
+                let file = toml_to_text(key, value)?;
+                (base.to_owned(), sources::read_value_file(base, &file)?)
+            }
+            _ if known(&upper) => (upper, toml_to_text(key, value)?),
+            // simplejwt settings without meaning here are passed on (and ignored with a warning).
+            _ if section == "simple_jwt"
+                && simplejwt::settings::IGNORED_SETTING_NAMES.contains(&upper.as_str()) =>
+            {
+                (upper, toml_to_text(key, value)?)
+            }
+            _ => {
+                return Err(Failure::Config(format!(
+                    "{}: [{section}] {key}: {}",
+                    path.display(),
+                    sources::unknown_message(key, declared)
+                )))
+            }
+        };
+        if out.contains_key(&name) {
+            return Err(Failure::Config(format!(
+                "{}: [{section}] {name} is given twice (as {name} and {name}_FILE, or in two cases)",
+                path.display()
+            )));
+        }
+        out.insert(
+            name,
+            RawValue {
+                text,
+                source: source.clone(),
+            },
+        );
+    }
+    Ok(())
 }
 
 impl Config {
-    /// Reads the file (if any) and the environment.
+    /// Reads the file (if any), then the environment on top of it.
     pub fn load(file: Option<&Path>) -> CliResult<Self> {
-        let mut settings_map = BTreeMap::new();
-        let mut server = BTreeMap::new();
+        let mut settings_values = BTreeMap::new();
+        let mut server_values = BTreeMap::new();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -91,110 +123,127 @@ impl Config {
                 let table = value.as_table().ok_or_else(|| {
                     Failure::Config(format!("{}: [{section}] must be a table", path.display()))
                 })?;
-                let target = match section.to_ascii_lowercase().as_str() {
-                    "simple_jwt" => &mut settings_map,
-                    "server" => &mut server,
+                match section.to_ascii_lowercase().as_str() {
+                    "simple_jwt" => read_section(
+                        path,
+                        "simple_jwt",
+                        table,
+                        Settings::DECLARED,
+                        &mut settings_values,
+                    )?,
+                    "server" => read_section(
+                        path,
+                        "server",
+                        table,
+                        ServerOptions::DECLARED,
+                        &mut server_values,
+                    )?,
                     _ => {
                         return Err(Failure::Config(format!(
                             "{}: unknown section [{section}] (use [simple_jwt] and [server])",
                             path.display()
                         )))
                     }
-                };
-                for (k, v) in table {
-                    target.insert(k.clone(), toml_to_text(k, v)?);
                 }
             }
         }
-        settings_map.extend(simplejwt::settings::env_pairs(std::env::vars())?);
-        let opt = |env_name: &str, key: &str| env(env_name).or_else(|| server.get(key).cloned());
-
-        let mut store_options = StoreOptions::default();
-        if let Some(v) = opt("SIMPLEJWT_DB_MAX_CONNECTIONS", "db_max_connections") {
-            store_options.max_connections = Some(parse_num("db_max_connections", &v)?);
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        settings_values.extend(sources::env_values(
+            vars.clone(),
+            ENV_PREFIX,
+            Settings::DECLARED,
+            UnknownNames::Keep,
+        )?);
+        server_values.extend(sources::env_values(
+            vars.iter().cloned(),
+            simplejwt::settings::server::SERVER_ENV_PREFIX,
+            ServerOptions::DECLARED,
+            UnknownNames::Skip,
+        )?);
+        // The usual Rust convention wins over our own name for the log filter.
+        if let Some(filter) = std::env::var("RUST_LOG")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            let source = Source::Environment("RUST_LOG".into());
+            server_values.insert(
+                "LOG".into(),
+                RawValue {
+                    text: filter,
+                    source,
+                },
+            );
         }
-        if let Some(v) = opt("SIMPLEJWT_DB_CONNECT_TIMEOUT", "db_connect_timeout") {
-            store_options.connect_timeout = parse_secs("db_connect_timeout", &v)?;
-        }
-        if let Some(v) = opt("SIMPLEJWT_DB_STATEMENT_TIMEOUT", "db_statement_timeout") {
-            store_options.statement_timeout = parse_secs("db_statement_timeout", &v)?;
-        }
-        if let Some(v) = opt("SIMPLEJWT_SQLITE_SYNCHRONOUS", "sqlite_synchronous") {
-            store_options.sqlite_synchronous = v;
-        }
-        let mut hasher = HasherConfig::default();
-        if let Some(v) = opt("SIMPLEJWT_HASH_CONCURRENCY", "hash_concurrency") {
-            hasher.concurrency = parse_num("hash_concurrency", &v)?;
-        }
-        if let Some(v) = opt("SIMPLEJWT_HASH_MAX_WAITING", "hash_max_waiting") {
-            hasher.max_waiting = parse_num("hash_max_waiting", &v)?;
-        }
-        let max_body_bytes = match opt("SIMPLEJWT_MAX_BODY_BYTES", "max_body_bytes") {
-            Some(v) => parse_num("max_body_bytes", &v)?,
-            None => simplejwt::http::DEFAULT_MAX_BODY_BYTES,
-        };
-        let migrate_on_start = match opt("SIMPLEJWT_MIGRATE_ON_START", "migrate_on_start") {
-            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return Err(Failure::Config(format!(
-                        "migrate_on_start: {v:?} is not a boolean"
-                    )))
-                }
-            },
-            None => true,
-        };
+        let server = ServerOptions::from_pairs(
+            server_values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.text.as_str())),
+        )?;
         Ok(Config {
-            migrate_on_start,
-            settings_map,
-            database_url: opt("DATABASE_URL", "database_url")
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            bind: opt("SIMPLEJWT_BIND", "bind").unwrap_or_else(|| "127.0.0.1:8000".into()),
-            store_options,
-            hasher,
-            max_body_bytes,
-            key_file: opt("SIMPLEJWT_KEY_FILE", "key_file").map(PathBuf::from),
-            log_filter: env("SIMPLEJWT_LOG")
-                .or_else(|| env("RUST_LOG"))
-                .or_else(|| server.get("log").cloned())
-                .unwrap_or_else(|| "info,sqlx=warn".into()),
+            settings_values,
+            server_values,
+            server,
         })
     }
 
     /// The settings (validated; keys are checked when the service is built).
     pub fn settings(&self) -> CliResult<Settings> {
-        Ok(Settings::from_map(&self.settings_map)?)
+        Ok(Settings::from_pairs(
+            self.settings_values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.text.as_str())),
+        )?)
     }
 
-    /// Connects the store (lazily: the first query opens a connection).
-    pub async fn store(&self) -> CliResult<Arc<dyn Database>> {
-        Backend::from_url(&self.database_url).map_err(|e| Failure::Config(e.to_string()))?;
-        Ok(simplejwt::store::connect(&self.database_url, &self.store_options).await?)
+    /// Connects to the database without touching its schema.
+    pub async fn connect(&self) -> CliResult<Arc<dyn Database>> {
+        let url = self.server.database_url();
+        Backend::from_url(url).map_err(|e| Failure::Config(e.to_string()))?;
+        Ok(simplejwt::store::connect(url, &self.server.store_options()).await?)
+    }
+
+    /// Connects and makes sure the schema is current: migrates it, or with
+    /// `MIGRATE_ON_START=false` only checks it (as `serve` does), so the
+    /// account commands never migrate a database an operator migrates by hand.
+    pub async fn open_store(&self) -> CliResult<Arc<dyn Database>> {
+        let store = self.connect().await?;
+        let prepared = if self.server.migrate_on_start() {
+            store.migrate().await
+        } else {
+            store.check_schema().await
+        };
+        prepared
+            .map_err(|e| Failure::Runtime(format!("database {}: {e}", self.database_label())))?;
+        Ok(store)
     }
 
     /// The password hasher.
     pub fn hasher(&self) -> CliResult<PasswordHasher> {
-        PasswordHasher::new(self.hasher.clone()).map_err(|e| Failure::Config(e.to_string()))
+        PasswordHasher::new(self.server.hasher_config()).map_err(|e| Failure::Config(e.to_string()))
     }
 
     /// The database URL without any password, for messages.
     pub fn database_label(&self) -> String {
-        redact_url(&self.database_url)
+        redact_url(self.server.database_url())
     }
 
     /// Where `serve` keeps a generated signing key: beside a SQLite database,
     /// else in the working directory.
     pub fn key_file(&self) -> PathBuf {
-        if let Some(path) = &self.key_file {
-            return path.clone();
+        if let Some(path) = self.server.key_file() {
+            return PathBuf::from(path);
         }
-        if let Ok(Some(database)) = simplejwt::store::sqlite_file(&self.database_url) {
+        if let Ok(Some(database)) = simplejwt::store::sqlite_file(self.server.database_url()) {
             let mut path = database.into_os_string();
             path.push(".signing-key");
             return PathBuf::from(path);
         }
         PathBuf::from("simplejwt.signing-key")
+    }
+
+    /// Where each effective setting came from.
+    fn source_of<'a>(values: &'a BTreeMap<String, RawValue>, name: &str) -> &'a Source {
+        values.get(name).map_or(&Source::Default, |v| &v.source)
     }
 }
 
@@ -210,9 +259,9 @@ pub(crate) fn redact_url(url: &str) -> String {
     url.to_owned()
 }
 
-/// Logs to stderr; the filter comes from SIMPLEJWT_LOG / RUST_LOG.
+/// Logs to stderr; the filter is the LOG option (RUST_LOG wins).
 pub(crate) fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+    let filter = tracing_subscriber::EnvFilter::try_new(config.server.log())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
@@ -222,36 +271,55 @@ pub(crate) fn init_logging(config: &Config) {
         .try_init();
 }
 
-/// `check`: validate everything, print the effective configuration.
+/// `check`: validate everything, print the effective configuration and where
+/// each value came from.
 pub(crate) async fn check(config: &Config) -> CliResult {
     let mut settings = config.settings()?;
-    let key_note = if settings.signing_key.is_none() {
+    let mut key_source = None;
+    if settings.signing_key().is_none() {
         let path = config.key_file();
-        match std::fs::read_to_string(&path) {
-            Ok(key) => {
-                settings.signing_key =
-                    Some(simplejwt::settings::Secret::new(key.trim().to_owned()));
-                format!("from {}", path.display())
-            }
-            Err(_) => format!("not set; `serve` will generate one in {}", path.display()),
+        if let Ok(key) = std::fs::read_to_string(&path) {
+            settings = settings
+                .to_builder()
+                .signing_key(simplejwt::settings::Secret::new(key.trim()))
+                .build()?;
+            key_source = Some(format!("file {} (generated by serve)", path.display()));
+        } else {
+            key_source = Some(format!(
+                "not set; serve will generate one in {}",
+                path.display()
+            ));
         }
-    } else {
-        "from the configuration".into()
-    };
-    if settings.signing_key.is_some() {
+    }
+    if settings.signing_key().is_some() {
         simplejwt::keys::Keys::from_settings(&settings)?;
     }
     println!("SIMPLE_JWT settings:");
     for (name, value) in settings.describe() {
-        println!("  {name:<32} {value}");
+        let source = match (&key_source, name) {
+            (Some(s), "SIGNING_KEY") => s.clone(),
+            _ => Config::source_of(&config.settings_values, name).to_string(),
+        };
+        println!("  {name:<32} {value:<24} ({source})");
     }
-    println!("Signing key: {key_note}");
-    println!("Database: {}", config.database_label());
-    let store = config.store().await?;
+    println!("Server options:");
+    for (name, value) in config.server.describe() {
+        let value = if name == "DATABASE_URL" {
+            config.database_label()
+        } else {
+            value
+        };
+        let source = Config::source_of(&config.server_values, name);
+        println!("  {name:<32} {value:<24} ({source})");
+    }
+    for warning in settings.warnings() {
+        println!("Warning: {warning}");
+    }
+    let store = config.connect().await?;
     store.ping().await?;
     store.check_schema().await?;
     println!(
-        "  schema up to date; {} user(s)",
+        "Database: schema up to date; {} user(s)",
         store.count_users().await?
     );
     println!("Configuration OK.");

@@ -120,6 +120,15 @@ enum Command {
     },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
+    /// Print every setting and server option with its default and description.
+    Settings {
+        /// As the README's markdown tables.
+        #[arg(long, conflicts_with = "toml")]
+        markdown: bool,
+        /// As an example configuration file (every setting commented out at its default).
+        #[arg(long)]
+        toml: bool,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -152,12 +161,20 @@ async fn run(cli: Cli) -> CliResult {
     if let Command::Keygen { algorithm, out } = &cli.command {
         return keygen::run(algorithm, out.as_deref());
     }
+    if let Command::Settings { markdown, toml } = &cli.command {
+        use simplejwt::settings::docs;
+        match (markdown, toml) {
+            (_, true) => print!("{}", docs::toml_example()),
+            _ => print!("{}", docs::readme_tables()),
+        }
+        return Ok(());
+    }
     let config = config::Config::load(cli.config.as_deref())?;
     config::init_logging(&config);
     match cli.command {
         Command::Serve { bind } => serve::run(config, bind).await,
         Command::Migrate => {
-            let store = config.store().await?;
+            let store = config.connect().await?;
             store.migrate().await?;
             eprintln!("Database {} is up to date.", config.database_label());
             Ok(())
@@ -192,15 +209,14 @@ async fn run(cli: Cli) -> CliResult {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));
             }
-            let store = config.store().await?;
-            store.migrate().await?;
+            let store = config.open_store().await?;
             let deleted = store
-                .flush_expired(simplejwt::token::now() as i64, batch)
+                .flush_expired(simplejwt::token::Timestamp::now().epoch(), batch)
                 .await?;
             eprintln!("Deleted {deleted} expired token(s).");
             Ok(())
         }
         Command::Check => config::check(&config).await,
-        Command::Keygen { .. } => unreachable!("handled above"),
+        Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }
 }

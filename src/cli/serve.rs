@@ -17,28 +17,28 @@ const INITIAL_ADMIN_FLAG: &str = "initial_admin_created";
 
 pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let mut settings = config.settings()?;
-    let store = config.store().await?;
-    let prepared = if config.migrate_on_start {
-        store.migrate().await
-    } else {
-        store.check_schema().await
-    };
-    prepared.map_err(|e| Failure::Runtime(format!("database {}: {e}", config.database_label())))?;
+    let store = config.open_store().await?;
 
-    if settings.signing_key.is_none() {
-        if !simplejwt::keys::is_hmac(settings.algorithm) {
+    if settings.signing_key().is_none() {
+        if !simplejwt::keys::is_hmac(settings.algorithm()) {
             return Err(Failure::Config(
                 "setting SIGNING_KEY: is not set (asymmetric algorithms need a private key; \
                  run `simplejwt keygen --algorithm ...`)"
                     .into(),
             ));
         }
-        settings.signing_key = Some(load_or_create_key(&config.key_file())?);
+        settings = settings
+            .to_builder()
+            .signing_key(load_or_create_key(&config.key_file())?)
+            .build()?;
+    }
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
     }
     let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
     create_initial_admin(&*store, &service).await?;
 
-    let bind = bind.unwrap_or_else(|| config.bind.clone());
+    let bind = bind.unwrap_or_else(|| config.server.bind().to_owned());
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {bind}: {e}")))?;
@@ -51,9 +51,10 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     );
     let state = AppState {
         service,
-        max_body_bytes: config.max_body_bytes,
+        max_body_bytes: config.server.max_body_bytes() as usize,
     };
-    axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
@@ -123,7 +124,7 @@ async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> Cl
         is_superuser: true,
     };
     match store
-        .create_user(&new, simplejwt::token::now() as i64)
+        .create_user(&new, simplejwt::token::Timestamp::now().epoch())
         .await
     {
         Ok(_) => {}

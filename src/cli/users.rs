@@ -84,8 +84,7 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
     let password = read_password(args.password_stdin)?;
     validate_password(&password)?;
     let hasher = config.hasher()?;
-    let store = config.store().await?;
-    store.migrate().await?;
+    let store = config.open_store().await?;
     let hash = hasher
         .hash(&password)
         .await
@@ -100,7 +99,7 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
                 is_staff: args.staff,
                 is_superuser: args.superuser,
             },
-            simplejwt::token::now() as i64,
+            simplejwt::token::Timestamp::now().epoch(),
         )
         .await
         .map_err(|e| match e {
@@ -114,8 +113,7 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
 }
 
 pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: bool) -> CliResult {
-    let store = config.store().await?;
-    store.migrate().await?;
+    let store = config.open_store().await?;
     let user = store
         .user_by_username(name)
         .await?
@@ -133,8 +131,7 @@ pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: boo
 }
 
 pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> CliResult {
-    let store = config.store().await?;
-    store.migrate().await?;
+    let store = config.open_store().await?;
     if !store.set_active(name, active).await? {
         return Err(Failure::Runtime(format!("no user {name:?}")));
     }

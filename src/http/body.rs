@@ -3,15 +3,109 @@
 //! multipart bodies; an empty body (or none) counts as no fields; each field
 //! is a DRF `CharField` (trimmed, not blank, not null, strings or numbers).
 //! Errors come back as DRF's field errors, all fields at once, in field order.
+//!
+//! [`DrfBody<T>`] is the extractor: `T` names its fields ([`DrfFields`]) and
+//! receives them validated; its rejection is an [`ApiError`] (400, 413, 415).
 
 use axum::body::Body;
+use axum::extract::{FromRef, FromRequest, Request};
 use bytes::Bytes;
 use http::header;
 use http::request::Parts;
 use serde_json::Value;
 
-use super::pyjson;
+use super::{json_body, AppState};
 use crate::error::ApiError;
+
+/// A request body type: the DRF `CharField`s it is made of.
+pub trait DrfFields: Sized {
+    /// The field names, in the order DRF reports their errors.
+    const FIELDS: &'static [&'static str];
+    /// Builds the value from the validated fields, in [`DrfFields::FIELDS`] order.
+    fn from_fields(values: Vec<String>) -> Self;
+}
+
+/// Extracts `T` from a JSON, form or multipart body with DRF's field rules,
+/// reading at most [`AppState::max_body_bytes`] bytes.
+#[derive(Debug, Clone)]
+pub struct DrfBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for DrfBody<T>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    T: DrfFields,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = AppState::from_ref(state).max_body_bytes;
+        let (parts, body) = req.into_parts();
+        let values = read_fields(&parts, body, T::FIELDS, limit).await?;
+        Ok(DrfBody(T::from_fields(values)))
+    }
+}
+
+/// `{"username", "password"}`: the login views' body.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The login name, trimmed.
+    pub username: String,
+    /// The password, trimmed (as DRF trims it).
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DrfFields for Credentials {
+    const FIELDS: &'static [&'static str] = &["username", "password"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [username, password] = take(values);
+        Credentials { username, password }
+    }
+}
+
+/// `{"refresh"}`: the refresh and blacklist views' body.
+#[derive(Debug, Clone)]
+pub struct RefreshField {
+    /// The refresh token.
+    pub refresh: String,
+}
+
+impl DrfFields for RefreshField {
+    const FIELDS: &'static [&'static str] = &["refresh"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [refresh] = take(values);
+        RefreshField { refresh }
+    }
+}
+
+/// `{"token"}`: the verify and sliding-refresh views' body.
+#[derive(Debug, Clone)]
+pub struct TokenField {
+    /// The token.
+    pub token: String,
+}
+
+impl DrfFields for TokenField {
+    const FIELDS: &'static [&'static str] = &["token"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [token] = take(values);
+        TokenField { token }
+    }
+}
+
+/// The fields as an array; the extractor always passes one value per field.
+fn take<const N: usize>(values: Vec<String>) -> [String; N] {
+    let mut it = values.into_iter();
+    std::array::from_fn(|_| it.next().unwrap_or_default())
+}
 
 const REQUIRED: &str = "This field is required.";
 const NULL: &str = "This field may not be null.";
@@ -21,12 +115,12 @@ const NULL_CHARS: &str = "Null characters are not allowed.";
 
 /// Reads the body (up to `limit` bytes) and returns the named fields' values,
 /// validated and trimmed, in the order asked.
-pub(crate) async fn read_fields<const N: usize>(
+async fn read_fields(
     parts: &Parts,
     body: Body,
-    fields: [&'static str; N],
+    fields: &'static [&'static str],
     limit: usize,
-) -> Result<[String; N], ApiError> {
+) -> Result<Vec<String>, ApiError> {
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
@@ -56,7 +150,7 @@ async fn parse(parts: &Parts, bytes: Bytes) -> Result<Data, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/json" => pyjson::parse(&bytes)
+        "application/json" => json_body::parse(&bytes)
             .map(Data::Json)
             .map_err(|m| ApiError::Parse(format!("JSON parse error - {m}"))),
         "application/x-www-form-urlencoded" => Ok(Data::Form(
@@ -118,10 +212,7 @@ fn char_field(value: Option<&Value>) -> Result<String, &'static str> {
     Ok(trimmed.to_owned())
 }
 
-fn validate<const N: usize>(
-    data: &Data,
-    fields: [&'static str; N],
-) -> Result<[String; N], ApiError> {
+fn validate(data: &Data, fields: &'static [&'static str]) -> Result<Vec<String>, ApiError> {
     let object = match data {
         Data::Json(Value::Object(map)) => Some(map),
         Data::Json(Value::Null) => return Err(ApiError::NonField("No data provided".into())),
@@ -134,7 +225,7 @@ fn validate<const N: usize>(
         Data::Form(_) => None,
     };
     let mut errors = Vec::new();
-    let values = fields.map(|field| {
+    let values = fields.iter().map(|&field| {
         let raw = match (object, data) {
             (Some(map), _) => map.get(field).cloned(),
             (None, Data::Form(pairs)) => pairs
@@ -152,6 +243,7 @@ fn validate<const N: usize>(
             }
         }
     });
+    let values: Vec<String> = values.collect();
     if errors.is_empty() {
         Ok(values)
     } else {
@@ -198,8 +290,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn json_fields(v: Value) -> Result<[String; 2], ApiError> {
-        validate(&Data::Json(v), ["username", "password"])
+    fn json_fields(v: Value) -> Result<Vec<String>, ApiError> {
+        validate(&Data::Json(v), Credentials::FIELDS)
     }
 
     #[test]
@@ -256,7 +348,7 @@ mod tests {
             ("username".into(), "a".into()),
             ("username".into(), "b".into()),
         ]);
-        assert_eq!(validate(&data, ["username"]).unwrap(), ["b"]);
+        assert_eq!(validate(&data, &["username"]).unwrap(), ["b"]);
     }
 
     #[test]

@@ -1,78 +1,109 @@
-//! `OPTIONS` answers: DRF's `SimpleMetadata` for each view, byte for byte.
+//! `OPTIONS` answers: Django REST framework's `SimpleMetadata` for each view,
+//! byte for byte. Each endpoint declares its document as typed data
+//! ([`ViewDoc`]) beside its handler; this module renders it.
 
-use axum::response::Response;
-use http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
-const RENDERS_PARSES: &str = r#""renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]"#;
-
-fn field(name: &str, label: &str) -> String {
-    format!(r#""{name}":{{"type":"string","required":true,"read_only":false,"label":"{label}"}}"#)
+/// What DRF's `SimpleMetadata` says about a view.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewDoc {
+    /// The view's name (`"Token Obtain Pair"`).
+    pub name: &'static str,
+    /// The view's docstring, as DRF formats it.
+    pub description: &'static str,
+    /// The serializer's fields, for `actions.POST`; `None` for a view
+    /// without a serializer (no `actions`).
+    pub post_fields: Option<&'static [FieldDoc]>,
 }
 
-const READ_ONLY_ACCESS: &str =
-    r#""access":{"type":"string","required":false,"read_only":true,"label":"Access"}"#;
-
-/// The metadata document of one view.
-pub(crate) fn token_view(view: &str) -> Response {
-    let (name, description, fields) = match view {
-        "obtain" => (
-            "Token Obtain Pair",
-            r"Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.",
-            format!(
-                "{},{}",
-                field("username", "Username"),
-                field("password", "Password")
-            ),
-        ),
-        "refresh" => (
-            "Token Refresh",
-            r"Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.",
-            format!("{},{READ_ONLY_ACCESS}", field("refresh", "Refresh")),
-        ),
-        "verify" => (
-            "Token Verify",
-            r"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.",
-            field("token", "Token"),
-        ),
-        "obtain_sliding" => (
-            "Token Obtain Sliding",
-            r"Takes a set of user credentials and returns a sliding JSON web token to\nprove the authentication of those credentials.",
-            format!(
-                "{},{}",
-                field("username", "Username"),
-                field("password", "Password")
-            ),
-        ),
-        "refresh_sliding" => (
-            "Token Refresh Sliding",
-            r"Takes a sliding JSON web token and returns a new, refreshed version if the\ntoken's refresh period has not expired.",
-            field("token", "Token"),
-        ),
-        _ => (
-            "Token Blacklist",
-            r"Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.",
-            field("refresh", "Refresh"),
-        ),
-    };
-    let body = format!(
-        r#"{{"name":"{name}","description":"{description}",{RENDERS_PARSES},"actions":{{"POST":{{{fields}}}}}}}"#
-    );
-    json(body)
+/// One serializer field in `actions.POST`.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDoc {
+    /// The field name.
+    pub name: &'static str,
+    /// Its label (`"Username"`).
+    pub label: &'static str,
+    /// Read-only fields are answers (`access`), not inputs.
+    pub read_only: bool,
 }
 
-/// The protected view's metadata (no actions: it has no serializer).
-pub(crate) fn protected_view() -> Response {
-    json(format!(
-        r#"{{"name":"Protected","description":"GET /api/protected/ -- authenticated by JWTAuthentication.",{RENDERS_PARSES}}}"#
-    ))
+impl FieldDoc {
+    /// A required input field (a `CharField`).
+    pub const fn input(name: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            read_only: false,
+        }
+    }
+
+    /// A read-only answer field.
+    pub const fn output(name: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            read_only: true,
+        }
+    }
 }
 
-fn json(body: String) -> Response {
-    let mut res = Response::new(axum::body::Body::from(body));
-    *res.status_mut() = StatusCode::OK;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    res
+const RENDERS: [&str; 2] = ["application/json", "text/html"];
+const PARSES: [&str; 3] = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+];
+
+struct Fields(&'static [FieldDoc]);
+struct Field<'a>(&'a FieldDoc);
+struct Actions(&'static [FieldDoc]);
+
+impl Serialize for Field<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("type", "string")?;
+        m.serialize_entry("required", &!self.0.read_only)?;
+        m.serialize_entry("read_only", &self.0.read_only)?;
+        m.serialize_entry("label", self.0.label)?;
+        m.end()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for f in self.0 {
+            m.serialize_entry(f.name, &Field(f))?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Actions {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("POST", &Fields(self.0))?;
+        m.end()
+    }
+}
+
+impl Serialize for ViewDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", self.name)?;
+        m.serialize_entry("description", self.description)?;
+        m.serialize_entry("renders", &RENDERS)?;
+        m.serialize_entry("parses", &PARSES)?;
+        if let Some(fields) = self.post_fields {
+            m.serialize_entry("actions", &Actions(fields))?;
+        }
+        m.end()
+    }
+}
+
+impl IntoResponse for &'static ViewDoc {
+    fn into_response(self) -> Response {
+        super::response::JsonAnswer(self).into_response()
+    }
 }

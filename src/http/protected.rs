@@ -3,33 +3,47 @@
 //! Authentication runs before the method check, as in DRF: a POST without
 //! credentials is a 401, with them a 405.
 
-use axum::response::Response;
 use http::Method;
 use serde::Serialize;
 
-use super::{metadata, ok_json, AppState};
+use super::metadata::ViewDoc;
+use super::response::JsonAnswer;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Rejection};
+use crate::error::ApiError;
 
-#[derive(Serialize)]
-struct Welcome {
-    message: String,
+/// The view's `OPTIONS` document (no serializer, so no `actions`).
+pub const DOC: ViewDoc = ViewDoc {
+    name: "Protected",
+    description: "GET /api/protected/ -- authenticated by JWTAuthentication.",
+    post_fields: None,
+};
+
+/// The methods the view answers.
+pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// The welcome answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Welcome {
+    /// `Welcome, <username>!`
+    pub message: String,
 }
 
-pub(super) async fn handle(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    method: Method,
-    AuthUser(auth): AuthUser,
-) -> Result<Response, Rejection> {
-    match method {
-        // HEAD answers as GET; the server drops the body.
-        Method::GET | Method::HEAD => Ok(ok_json(&Welcome {
-            message: format!("Welcome, {}!", auth.user.username),
-        })),
-        Method::OPTIONS => Ok(metadata::protected_view()),
-        other => Err(state.reject(ApiError::MethodNotAllowed {
-            method: other.as_str().to_owned(),
-            allow: "GET, HEAD, OPTIONS",
-        })),
+/// `GET` (and `HEAD`): the welcome message for the authenticated user.
+pub async fn protected(AuthUser(auth): AuthUser) -> JsonAnswer<Welcome> {
+    JsonAnswer(Welcome {
+        message: format!("Welcome, {}!", auth.user.username),
+    })
+}
+
+/// `OPTIONS`, for an authenticated caller.
+pub async fn protected_options(_: AuthUser) -> &'static ViewDoc {
+    &DOC
+}
+
+/// Any other method: 405 once authenticated.
+pub async fn protected_other_method(_: AuthUser, method: Method) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.as_str().to_owned(),
+        allow: ALLOW,
     }
 }

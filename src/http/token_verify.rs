@@ -1,27 +1,30 @@
 //! `POST /api/token/verify/` — simplejwt's `TokenVerifyView`: `{}` when the
 //! token is ours and in date.
 
-use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::extract::State;
 
-use super::{token_view, AppState};
-use crate::error::Rejection;
+use super::body::{DrfBody, TokenField};
+use super::metadata::{FieldDoc, ViewDoc};
+use super::response::{Empty, JsonAnswer};
+use crate::error::AuthError;
+use crate::service::AuthService;
 
-pub(super) async fn handle(
-    State(state): State<AppState>,
-    req: Request,
-) -> Result<Response, Rejection> {
-    token_view(
-        state,
-        req,
-        "verify",
-        ["token"],
-        |service, [token]| async move {
-            service
-                .verify(&token)
-                .await
-                .map(|()| serde_json::Map::new())
-        },
-    )
-    .await
+/// The view's `OPTIONS` document.
+pub const DOC: ViewDoc = ViewDoc {
+    name: "Token Verify",
+    description: "Takes a token and indicates if it is valid.  This view provides no\n\
+                  information about a token's fitness for a particular use.",
+    post_fields: Some(&[FieldDoc::input("token", "Token")]),
+};
+
+/// Checks a token of any type: `{}`, 401 `token_not_valid`, or (with
+/// `BLACKLIST_AFTER_ROTATION`) 400 `{"non_field_errors": ["Token is blacklisted"]}`.
+pub async fn token_verify(
+    State(service): State<AuthService>,
+    DrfBody(body): DrfBody<TokenField>,
+) -> Result<JsonAnswer<Empty>, AuthError> {
+    service
+        .verify(&body.token)
+        .await
+        .map(|()| JsonAnswer(Empty {}))
 }

@@ -7,10 +7,11 @@
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use super::validate::Expect;
 use super::{password_digest, AuthService};
 use crate::error::AuthError;
 use crate::store::User;
-use crate::token::{claims, now, Claims, TokenError, TokenKind};
+use crate::token::{Claims, Timestamp, TokenError};
 
 /// A request authenticated against the database.
 #[derive(Debug, Clone)]
@@ -74,7 +75,7 @@ impl AuthService {
         };
         if !self
             .settings()
-            .auth_header_types
+            .auth_header_types()
             .iter()
             .any(|t| t.as_bytes() == scheme)
         {
@@ -89,27 +90,22 @@ impl AuthService {
     /// Validates the bearer token as each of `AUTH_TOKEN_CLASSES` in turn
     /// (access tokens by default); the first that accepts it wins, and if
     /// none does, every class's reason is reported, as simplejwt does.
-    /// Sliding tokens are also checked against the blacklist.
+    /// Sliding tokens are also checked against the blacklist ([`Expect`]).
     async fn validated_token(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
         let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
         let settings = self.settings();
-        let classes = &settings.auth_token_classes;
+        let classes = &settings.auth_token_classes();
         let Ok(token) = std::str::from_utf8(raw) else {
             let failures = classes.iter().map(|&k| (k, TokenError::Invalid)).collect();
             return Err(AuthError::InvalidForAnyType(failures));
         };
-        let now = now();
+        let now = Timestamp::now();
         let mut failures = Vec::new();
-        for &kind in classes {
-            let validated = match kind {
-                TokenKind::Sliding => self.validate_stateful(token, kind, now).await,
-                _ => self
-                    .tokens()
-                    .decode(token, now)
-                    .and_then(|c| claims::check(settings, &c, Some(kind)).map(|()| c))
-                    .map_err(AuthError::from),
-            };
-            match validated {
+        for &kind in classes.iter() {
+            match self
+                .validate(token, Expect::authenticating(kind), now)
+                .await
+            {
                 Ok(claims) => return Ok(claims),
                 Err(AuthError::Token(e)) => failures.push((kind, e)),
                 Err(other) => return Err(other),
@@ -127,19 +123,19 @@ impl AuthService {
         let settings = self.settings();
         let claims = self.validated_token(header).await?;
         let value = claims
-            .get(&settings.user_id_claim)
+            .get(settings.user_id_claim())
             .ok_or(AuthError::NoUserIdentification)?;
         let user = self
             .user_for_claim(value)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        if settings.check_user_is_active && !user.is_active {
+        if settings.check_user_is_active() && !user.is_active {
             return Err(AuthError::UserInactive);
         }
-        if settings.check_revoke_token {
+        if settings.check_revoke_token() {
             let expected = password_digest(&user.password);
             let presented = claims
-                .get(&settings.revoke_token_claim)
+                .get(settings.revoke_token_claim())
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
@@ -157,7 +153,7 @@ impl AuthService {
         header: Option<&[u8]>,
     ) -> Result<TokenUser, AuthError> {
         let claims = self.validated_token(header).await?;
-        let id = match claims.get(&self.settings().user_id_claim) {
+        let id = match claims.get(self.settings().user_id_claim()) {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
             None => return Err(AuthError::NoUserIdentification),

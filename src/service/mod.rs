@@ -7,12 +7,17 @@
 
 mod authenticate;
 mod blacklist;
+pub mod client;
+pub mod events;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
+mod validate;
 mod verify;
 
 pub use authenticate::{AuthenticatedUser, TokenUser};
+pub use client::ClientInfo;
+pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 
@@ -60,7 +65,7 @@ struct Inner {
     token_store: Arc<dyn TokenStore>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
-    challenge: http::HeaderValue,
+    sinks: Vec<Arc<dyn EventSink>>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -94,6 +99,7 @@ impl AuthService {
             user_store: None,
             hasher,
             claims_hook: None,
+            sinks: Vec::new(),
         }
     }
 
@@ -118,11 +124,6 @@ impl AuthService {
         &self.inner.hasher
     }
 
-    /// `WWW-Authenticate` for every 401: `<first AUTH_HEADER_TYPES> realm="api"`.
-    pub fn challenge(&self) -> http::HeaderValue {
-        self.inner.challenge.clone()
-    }
-
     /// The token backend (encode / decode).
     pub fn tokens(&self) -> &TokenBackend {
         &self.inner.tokens
@@ -130,7 +131,7 @@ impl AuthService {
 
     /// The value a token carries for `user` in `USER_ID_CLAIM` (always a string).
     fn user_id_value(&self, user: &User) -> String {
-        match self.inner.settings.user_id_field {
+        match self.inner.settings.user_id_field() {
             UserIdField::Id => user.id.to_string(),
             UserIdField::Username => user.username.clone(),
         }
@@ -140,7 +141,7 @@ impl AuthService {
     /// (wrong type, not an integer for the id field) find nobody.
     async fn user_for_claim(&self, value: &Value) -> Result<Option<User>, AuthError> {
         let store = self.user_store();
-        Ok(match self.inner.settings.user_id_field {
+        Ok(match self.inner.settings.user_id_field() {
             UserIdField::Id => match user_pk(value) {
                 Some(id) => store.user_by_id(id).await?,
                 None => None,
@@ -157,12 +158,12 @@ impl AuthService {
     fn revoke_digest(&self, user: &User) -> Option<String> {
         self.inner
             .settings
-            .check_revoke_token
+            .check_revoke_token()
             .then(|| password_digest(&user.password))
     }
 
     fn add_user_claims(&self, user: &User, claims: &mut Claims) {
-        for field in &self.inner.settings.token_claims {
+        for field in self.inner.settings.token_claims() {
             let value = match field {
                 UserClaimField::Username => Value::from(user.username.clone()),
                 UserClaimField::Email => Value::from(user.email.clone()),
@@ -175,6 +176,25 @@ impl AuthService {
         }
         if let Some(hook) = &self.inner.claims_hook {
             hook.add_claims(user, claims);
+        }
+    }
+
+    /// Reports an event to every sink.
+    fn emit(
+        &self,
+        kind: EventKind,
+        user_id: Option<i64>,
+        username: Option<&str>,
+        client: &ClientInfo,
+    ) {
+        let event = Event {
+            kind,
+            user_id,
+            username,
+            client,
+        };
+        for sink in &self.inner.sinks {
+            sink.record(&event);
         }
     }
 
@@ -193,6 +213,7 @@ pub struct AuthServiceBuilder {
     user_store: Option<Arc<dyn UserStore>>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
+    sinks: Vec<Arc<dyn EventSink>>,
 }
 
 impl AuthServiceBuilder {
@@ -209,12 +230,18 @@ impl AuthServiceBuilder {
         self
     }
 
+    /// Adds an observer of events (logins, refreshes, blacklistings …).
+    /// Without any, events go to the log ([`LogSink`]); adding one replaces
+    /// that default, so add [`LogSink`] too to keep the log lines.
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
     /// Prepares keys and builds the service.
     pub fn build(self) -> Result<AuthService, SettingsError> {
         let keys = Keys::from_settings(&self.settings)?;
         let tokens = TokenBackend::new(&self.settings, keys);
-        let challenge = http::HeaderValue::from_str(&self.settings.www_authenticate())
-            .map_err(|_| SettingsError::new("AUTH_HEADER_TYPES", "not a valid header value"))?;
         Ok(AuthService {
             inner: Arc::new(Inner {
                 settings: self.settings,
@@ -224,7 +251,11 @@ impl AuthServiceBuilder {
                 token_store: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
-                challenge,
+                sinks: if self.sinks.is_empty() {
+                    vec![Arc::new(LogSink)]
+                } else {
+                    self.sinks
+                },
             }),
         })
     }

@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use super::AuthService;
+use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::password::Verification;
 use crate::store::{OutstandingToken, User};
-use crate::token::{claims, now, Claims, TokenKind};
+use crate::token::{claims, Claims, Timestamp, TokenKind};
 
 /// The login answer, in simplejwt's key order.
 #[derive(Debug, Clone, Serialize)]
@@ -34,9 +34,10 @@ impl AuthService {
         &self,
         username: &str,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
-        let user = self.check_credentials(username, password).await?;
-        let now = now();
+        let user = self.login(username, password, client).await?;
+        let now = Timestamp::now();
         let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
         self.record_login(&user, &refresh, now).await?;
@@ -52,14 +53,38 @@ impl AuthService {
         &self,
         username: &str,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<SlidingToken, AuthError> {
-        let user = self.check_credentials(username, password).await?;
-        let now = now();
+        let user = self.login(username, password, client).await?;
+        let now = Timestamp::now();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
         self.record_login(&user, &sliding, now).await?;
         Ok(SlidingToken {
             token: self.encode(&mut sliding)?,
         })
+    }
+
+    /// Checks the credentials and reports the outcome.
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, AuthError> {
+        let result = self.check_credentials(username, password).await;
+        match &result {
+            Ok(user) => self.emit(
+                EventKind::LoginSucceeded,
+                Some(user.id),
+                Some(username),
+                client,
+            ),
+            Err(AuthError::NoActiveAccount) => {
+                self.emit(EventKind::LoginFailed, None, Some(username), client)
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// Django's `authenticate()` for an active user, re-hashing an outdated
@@ -87,35 +112,43 @@ impl AuthService {
         Ok(user)
     }
 
-    /// `Token.for_user` plus the custom claims (`TOKEN_CLAIMS`, the claims hook).
-    fn token_for_user(&self, user: &User, kind: TokenKind, now: f64) -> Claims {
-        let mut token = claims::for_user(
+    /// `Token.for_user` plus the custom claims (`TOKEN_CLAIMS`, the claims
+    /// hook), which cannot override the reserved ones.
+    fn token_for_user(&self, user: &User, kind: TokenKind, now: Timestamp) -> Claims {
+        let reserved = claims::for_user(
             self.settings(),
             kind,
             self.user_id_value(user),
             self.revoke_digest(user),
             now,
         );
+        let mut token = reserved.clone();
         self.add_user_claims(user, &mut token);
+        claims::protect_reserved(&reserved, &mut token);
         token
     }
 
     /// Records the long-lived token as outstanding and, with
     /// `UPDATE_LAST_LOGIN`, the login time.
-    async fn record_login(&self, user: &User, token: &Claims, now: f64) -> Result<(), AuthError> {
+    async fn record_login(
+        &self,
+        user: &User,
+        token: &Claims,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
         if let Some(jti) = claims::jti(self.settings(), token) {
             self.token_store()
                 .add_outstanding(&OutstandingToken {
                     jti: jti.to_owned(),
                     user_id: Some(user.id),
-                    created_at: Some(now as i64),
-                    expires_at: claims::exp(token).unwrap_or(now as i64),
+                    created_at: Some(now.epoch()),
+                    expires_at: claims::exp(token).unwrap_or(now.epoch()),
                 })
                 .await?;
         }
-        if self.settings().update_last_login {
+        if self.settings().update_last_login() {
             self.user_store()
-                .touch_last_login(user.id, now as i64)
+                .touch_last_login(user.id, now.epoch())
                 .await?;
         }
         Ok(())

@@ -6,10 +6,11 @@
 
 use serde::Serialize;
 
-use super::{truthy, AuthService};
+use super::validate::Expect;
+use super::{truthy, AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::store::OutstandingToken;
-use crate::token::{claims, now, Claims, TokenError, TokenKind};
+use crate::token::{claims, Claims, Timestamp, TokenError};
 
 /// The refresh answer: `{"access"}` or, when rotating, `{"access", "refresh"}`.
 #[derive(Debug, Clone, Serialize)]
@@ -22,40 +23,36 @@ pub struct Refreshed {
 }
 
 impl AuthService {
-    /// Decodes a refresh token with every check simplejwt's `RefreshToken(...)`
-    /// makes: signature and times, blacklist, `exp`, `jti`, type.
-    pub async fn validate_refresh(&self, token: &str, now: f64) -> Result<Claims, AuthError> {
-        self.validate_stateful(token, TokenKind::Refresh, now).await
-    }
-
-    /// Decode, blacklist check (when the token has an id), then claim checks.
-    pub(super) async fn validate_stateful(
-        &self,
-        token: &str,
-        kind: TokenKind,
-        now: f64,
-    ) -> Result<Claims, AuthError> {
-        let settings = self.settings();
-        let claims = self.tokens().decode(token, now)?;
-        if let Some(jti) = claims::jti(settings, &claims) {
-            if self.token_store().is_blacklisted(jti).await? {
-                return Err(TokenError::Blacklisted.into());
-            }
-        }
-        claims::check(settings, &claims, Some(kind))?;
-        Ok(claims)
-    }
-
     /// Exchanges a refresh token for an access token (and a new refresh token when rotating).
-    pub async fn refresh(&self, token: &str) -> Result<Refreshed, AuthError> {
+    pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Refreshed, AuthError> {
+        let result = self.refresh_token(token).await;
+        match &result {
+            Ok((answer, user_id)) => self.emit(
+                EventKind::Refreshed {
+                    rotated: answer.refresh.is_some(),
+                },
+                *user_id,
+                None,
+                client,
+            ),
+            Err(AuthError::Token(TokenError::Blacklisted)) => {
+                self.emit(EventKind::RefreshRefused, None, None, client)
+            }
+            Err(_) => {}
+        }
+        result.map(|(answer, _)| answer)
+    }
+
+    /// The refresh itself; also returns the user's id, when it names one.
+    async fn refresh_token(&self, token: &str) -> Result<(Refreshed, Option<i64>), AuthError> {
         let settings = self.settings();
-        let now = now();
-        let claims = self.validate_refresh(token, now).await?;
+        let now = Timestamp::now();
+        let claims = self.validate(token, Expect::REFRESH, now).await?;
 
         let mut user_id = None;
-        if let Some(value) = claims.get(&settings.user_id_claim).filter(|v| truthy(v)) {
+        if let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) {
             match self.user_for_claim(value).await? {
-                Some(user) if user.is_active || !settings.check_user_is_active => {
+                Some(user) if user.is_active || !settings.check_user_is_active() => {
                     user_id = Some(user.id)
                 }
                 _ => return Err(AuthError::NoActiveAccountForToken),
@@ -64,11 +61,12 @@ impl AuthService {
 
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;
-        if !settings.rotate_refresh_tokens {
-            return Ok(Refreshed {
+        if !settings.rotate_refresh_tokens() {
+            let answer = Refreshed {
                 access,
                 refresh: None,
-            });
+            };
+            return Ok((answer, user_id));
         }
 
         let mut successor = claims.clone();
@@ -78,25 +76,25 @@ impl AuthService {
                 jti: jti.to_owned(),
                 user_id,
                 created_at,
-                expires_at: claims::exp(c).unwrap_or(now as i64),
+                expires_at: claims::exp(c).unwrap_or(now.epoch()),
             })
         };
-        let next = record(&successor, Some(now as i64));
-        if settings.blacklist_after_rotation {
-            let issued_at = claims.get("iat").and_then(|v| v.as_f64()).map(|f| f as i64);
-            let (Some(used), Some(next)) = (record(&claims, issued_at.or(Some(now as i64))), next)
-            else {
+        let next = record(&successor, Some(now.epoch()));
+        if settings.blacklist_after_rotation() {
+            let issued_at = claims::time_claim(&claims, "iat").unwrap_or(now.epoch());
+            let (Some(used), Some(next)) = (record(&claims, Some(issued_at)), next) else {
                 return Err(TokenError::NoId.into());
             };
-            if !self.token_store().rotate(&used, &next, now as i64).await? {
+            if !self.token_store().rotate(&used, &next, now.epoch()).await? {
                 return Err(TokenError::Blacklisted.into());
             }
         } else if let Some(next) = next {
             self.token_store().add_outstanding(&next).await?;
         }
-        Ok(Refreshed {
+        let answer = Refreshed {
             access,
             refresh: Some(self.encode(&mut successor)?),
-        })
+        };
+        Ok((answer, user_id))
     }
 }

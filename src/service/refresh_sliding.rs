@@ -5,35 +5,31 @@
 //! user check, and an expired sliding token cannot be refreshed even if its
 //! `refresh_exp` is still ahead.
 
-use serde_json::Value;
-
 use super::obtain::SlidingToken;
-use super::AuthService;
+use super::validate::Expect;
+use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
-use crate::token::{now, TokenError, TokenKind};
+use crate::token::{claims, Timestamp};
 
 impl AuthService {
     /// Slides a sliding token forward.
-    pub async fn refresh_sliding(&self, token: &str) -> Result<SlidingToken, AuthError> {
+    pub async fn refresh_sliding(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<SlidingToken, AuthError> {
         let settings = self.settings();
-        let now = now();
-        let mut claims = self
-            .validate_stateful(token, TokenKind::Sliding, now)
-            .await?;
-        let name = &settings.sliding_token_refresh_exp_claim;
-        let refresh_exp = claims
-            .get(name)
-            .ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
-        // simplejwt's check_exp: a number of seconds, expired when <= now - LEEWAY.
-        let refresh_exp = refresh_exp.as_f64().ok_or(TokenError::Invalid)?;
-        if refresh_exp <= now - settings.leeway.as_secs_f64() {
-            return Err(TokenError::ClaimExpired(name.clone()).into());
-        }
-        let lifetime = settings.sliding_token_lifetime.as_secs_f64();
-        claims.insert("exp".into(), Value::from((now + lifetime).floor() as i64));
-        claims.insert("iat".into(), Value::from(now.floor() as i64));
-        Ok(SlidingToken {
-            token: self.encode(&mut claims)?,
-        })
+        let now = Timestamp::now();
+        let mut claims = self.validate(token, Expect::SLIDING, now).await?;
+        claims::check_exp(
+            settings,
+            &claims,
+            settings.sliding_token_refresh_exp_claim(),
+            now,
+        )?;
+        claims::slide(settings, &mut claims, now);
+        let token = self.encode(&mut claims)?;
+        self.emit(EventKind::Refreshed { rotated: false }, None, None, client);
+        Ok(SlidingToken { token })
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::claims::Claims;
 use super::json::to_ascii_vec;
-use super::TokenError;
+use super::{Timestamp, TokenError};
 use crate::keys::Keys;
 use crate::settings::{algorithm_name, Settings};
 
@@ -53,10 +53,10 @@ impl TokenBackend {
         Self {
             alg_name: algorithm_name(keys.algorithm()),
             keys,
-            audience: settings.audience.clone(),
-            issuer: settings.issuer.clone(),
-            leeway: settings.leeway.as_secs_f64(),
-            max_bytes: settings.token_max_bytes,
+            audience: settings.audience().map(<[String]>::to_vec),
+            issuer: settings.issuer().map(str::to_owned),
+            leeway: settings.leeway().as_secs_f64(),
+            max_bytes: settings.token_max_bytes() as usize,
         }
     }
 
@@ -90,7 +90,7 @@ impl TokenBackend {
     }
 
     /// Verifies the signature and the time, audience and issuer claims at `now`.
-    pub fn decode(&self, token: &str, now: f64) -> Result<Claims, TokenError> {
+    pub fn decode(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
         if token.len() > self.max_bytes {
             return Err(TokenError::Invalid);
         }
@@ -135,7 +135,8 @@ impl TokenBackend {
         Ok(())
     }
 
-    fn check_registered_claims(&self, claims: &Claims, now: f64) -> Result<(), TokenError> {
+    fn check_registered_claims(&self, claims: &Claims, now: Timestamp) -> Result<(), TokenError> {
+        let now = now.as_secs_f64();
         let leeway = self.leeway;
         if let Some(iat) = claims.get("iat") {
             let iat = int_claim(iat).ok_or(TokenError::Invalid)?;
@@ -236,11 +237,17 @@ mod tests {
         let mut c =
             claims(r#"{"token_type":"access","exp":2000,"iat":1000,"jti":"x","user_id":"1"}"#);
         let t = b.encode(&mut c).unwrap();
-        assert_eq!(b.decode(&t, 1999.9).unwrap(), c);
-        assert_eq!(b.decode(&t, 2000.0), Err(TokenError::Expired));
+        assert_eq!(b.decode(&t, Timestamp::from_secs_f64(1999.9)).unwrap(), c);
+        assert_eq!(
+            b.decode(&t, Timestamp::from_secs_f64(2000.0)),
+            Err(TokenError::Expired)
+        );
         let lenient = backend(&[("LEEWAY", "10s")]);
-        assert!(lenient.decode(&t, 2009.9).is_ok());
-        assert_eq!(lenient.decode(&t, 2010.0), Err(TokenError::Expired));
+        assert!(lenient.decode(&t, Timestamp::from_secs_f64(2009.9)).is_ok());
+        assert_eq!(
+            lenient.decode(&t, Timestamp::from_secs_f64(2010.0)),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
@@ -255,7 +262,11 @@ mod tests {
             r#"{"exp":9000,"sub":5}"#,
         ] {
             let t = b.encode(&mut claims(json)).unwrap();
-            assert_eq!(b.decode(&t, 1000.0), Err(TokenError::Invalid), "{json}");
+            assert_eq!(
+                b.decode(&t, Timestamp::from_secs_f64(1000.0)),
+                Err(TokenError::Invalid),
+                "{json}"
+            );
         }
     }
 
@@ -264,13 +275,18 @@ mod tests {
         let b = backend(&[("AUDIENCE", "svc"), ("ISSUER", "https://iss")]);
         let plain = backend(&[]);
         let ok = b.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
-        assert!(b.decode(&ok, 1000.0).is_ok());
+        assert!(b.decode(&ok, Timestamp::from_secs_f64(1000.0)).is_ok());
         // Same key, no aud/iss: refused by the configured backend, accepted by the plain one.
         let bare = plain
             .encode(&mut claims(r#"{"exp":9000,"aud":"other"}"#))
             .unwrap();
-        assert!(plain.decode(&bare, 1000.0).is_ok());
-        assert_eq!(b.decode(&bare, 1000.0), Err(TokenError::Invalid));
+        assert!(plain
+            .decode(&bare, Timestamp::from_secs_f64(1000.0))
+            .is_ok());
+        assert_eq!(
+            b.decode(&bare, Timestamp::from_secs_f64(1000.0)),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -278,15 +294,24 @@ mod tests {
         let b = backend(&[]);
         let hs512 = backend(&[("ALGORITHM", "HS512"), ("SIGNING_KEY", &"k".repeat(64))]);
         let t = hs512.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
-        assert_eq!(b.decode(&t, 1000.0), Err(TokenError::Invalid));
+        assert_eq!(
+            b.decode(&t, Timestamp::from_secs_f64(1000.0)),
+            Err(TokenError::Invalid)
+        );
         let none = format!(
             "{}.",
             assemble_unsigned(br#"{"alg":"none","typ":"JWT"}"#, br#"{"exp":9000}"#)
         );
-        assert_eq!(b.decode(&none, 1000.0), Err(TokenError::Invalid));
+        assert_eq!(
+            b.decode(&none, Timestamp::from_secs_f64(1000.0)),
+            Err(TokenError::Invalid)
+        );
         let good = b.encode(&mut claims(r#"{"exp":9000}"#)).unwrap();
         let padded = format!("{good}=");
-        assert_eq!(b.decode(&padded, 1000.0), Err(TokenError::Invalid));
+        assert_eq!(
+            b.decode(&padded, Timestamp::from_secs_f64(1000.0)),
+            Err(TokenError::Invalid)
+        );
         for garbage in [
             "",
             ".",
@@ -297,7 +322,7 @@ mod tests {
             &"a".repeat(9000),
         ] {
             assert_eq!(
-                b.decode(garbage, 1000.0),
+                b.decode(garbage, Timestamp::from_secs_f64(1000.0)),
                 Err(TokenError::Invalid),
                 "{garbage}"
             );

@@ -3,16 +3,20 @@
 //!
 //! Split as simplejwt splits it: [`backend`] turns claims into a signed string
 //! and back (signature, `iat`/`nbf`/`exp`/`aud`/`iss` checks, exactly as
-//! PyJWT does them), [`claims`] builds and inspects the claim sets
-//! (`for_user`, the access token derived from a refresh token, rotation), and
-//! the typed [`TokenError`] carries simplejwt's messages.
+//! PyJWT does them), [`claims`] builds, inspects and moves the claim sets
+//! (`for_user`, the access token derived from a refresh token, rotation,
+//! sliding, expiry checks), [`time`] is the one time type, and the typed
+//! [`TokenError`] carries simplejwt's messages. The one entry point that
+//! composes these checks with the blacklist is `service::validate`.
 
 pub mod backend;
 pub mod claims;
 mod json;
+pub mod time;
 
 pub use backend::TokenBackend;
 pub use claims::{Claims, TokenKind};
+pub use time::Timestamp;
 
 use base64::Engine as _;
 
@@ -43,15 +47,6 @@ pub enum TokenError {
     /// The token's `jti` is on the blacklist.
     #[error("Token is blacklisted")]
     Blacklisted,
-}
-
-/// Seconds since the Unix epoch, with fractions: one reading per request, used
-/// for every claim that request writes and checks (as simplejwt's `current_time`).
-pub fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// base64url without padding.

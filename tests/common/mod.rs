@@ -575,15 +575,17 @@ impl Forger {
     /// server's `aud`/`iss` when configured, but signing never adds them, so a
     /// test can remove them.
     pub fn new(server: &Settings) -> Forger {
-        let mut settings = server.clone();
-        let (audience, issuer) = (settings.audience.take(), settings.issuer.take());
-        // Signing must not be refused for size: tests forge oversized tokens on purpose.
-        settings.token_max_bytes = usize::MAX;
-        let keys = Keys::from_settings(&settings).expect("forger keys");
-        let backend = TokenBackend::new(&settings, keys);
+        let settings = server.clone();
+        // The backend signs without adding `aud`/`iss` (claims() adds them).
+        let bare = settings
+            .to_builder()
+            .audience(None)
+            .issuer(None)
+            .build()
+            .expect("forger settings");
+        let keys = Keys::from_settings(&bare).expect("forger keys");
+        let backend = TokenBackend::new(&bare, keys);
         let raw_key = encoding_key(&settings);
-        settings.audience = audience;
-        settings.issuer = issuer;
         Forger {
             settings,
             backend,
@@ -594,19 +596,17 @@ impl Forger {
     /// A forger like this one whose signing key is `key` (an HMAC secret, or a
     /// private key PEM of the same algorithm with its public key).
     pub fn with_key(&self, key: &str, verifying_key: Option<&str>) -> Forger {
-        let mut s = self.settings.clone();
-        s.signing_key = Some(Secret::new(key));
+        let mut b = self.settings.to_builder().signing_key(Secret::new(key));
         if let Some(v) = verifying_key {
-            s.verifying_key = Some(v.into());
+            b = b.verifying_key(v.to_owned());
         }
-        Forger::new(&s)
+        Forger::new(&b.build().expect("forger settings"))
     }
 
     /// A forger like this one signing with another algorithm (same key material).
     pub fn with_algorithm(&self, alg: Algorithm) -> Forger {
-        let mut s = self.settings.clone();
-        s.algorithm = alg;
-        Forger::new(&s)
+        let s = self.settings.to_builder().algorithm(alg).build();
+        Forger::new(&s.expect("forger settings"))
     }
 
     /// Claims of a fresh `kind` token ("access" or "refresh") for user id `user_id`.
@@ -614,30 +614,30 @@ impl Forger {
         let s = &self.settings;
         let now = epoch_now();
         let lifetime = if kind == "access" {
-            s.access_token_lifetime
+            s.access_token_lifetime()
         } else {
-            s.refresh_token_lifetime
+            s.refresh_token_lifetime()
         };
         let mut c = Claims::new();
-        if let Some(t) = &s.token_type_claim {
-            c.insert(t.clone(), kind.into());
+        if let Some(t) = s.token_type_claim() {
+            c.insert(t.into(), kind.into());
         }
         c.insert("exp".into(), (now + lifetime.as_secs() as i64).into());
         c.insert("iat".into(), now.into());
-        if let Some(j) = &s.jti_claim {
-            c.insert(j.clone(), uuid::Uuid::new_v4().simple().to_string().into());
+        if let Some(j) = s.jti_claim() {
+            c.insert(j.into(), uuid::Uuid::new_v4().simple().to_string().into());
         }
-        c.insert(s.user_id_claim.clone(), user_id.into());
-        if let Some(aud) = &s.audience {
+        c.insert(s.user_id_claim().into(), user_id.into());
+        if let Some(aud) = s.audience() {
             let v = if aud.len() == 1 {
                 Value::from(aud[0].clone())
             } else {
-                Value::from(aud.clone())
+                Value::from(aud.to_vec())
             };
             c.insert("aud".into(), v);
         }
-        if let Some(iss) = &s.issuer {
-            c.insert("iss".into(), iss.clone().into());
+        if let Some(iss) = s.issuer() {
+            c.insert("iss".into(), iss.into());
         }
         c
     }
@@ -652,7 +652,7 @@ impl Forger {
     pub fn sign_raw(&self, header: &[u8], payload: &[u8]) -> String {
         let input = format!("{}.{}", b64(header), b64(payload));
         let sig =
-            jsonwebtoken::crypto::sign(input.as_bytes(), &self.raw_key, self.settings.algorithm)
+            jsonwebtoken::crypto::sign(input.as_bytes(), &self.raw_key, self.settings.algorithm())
                 .expect("sign raw");
         format!("{input}.{sig}")
     }
@@ -673,16 +673,11 @@ impl Forger {
 }
 
 fn encoding_key(s: &Settings) -> EncodingKey {
-    let key = s
-        .signing_key
-        .as_ref()
-        .expect("SIGNING_KEY")
-        .expose()
-        .as_bytes();
-    if is_hmac(s.algorithm) {
+    let key = s.signing_key().expect("SIGNING_KEY").expose().as_bytes();
+    if is_hmac(s.algorithm()) {
         return EncodingKey::from_secret(key);
     }
-    match s.algorithm {
+    match s.algorithm() {
         Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(key),
         Algorithm::EdDSA => EncodingKey::from_ed_pem(key),
         _ => EncodingKey::from_rsa_pem(key),
@@ -745,11 +740,14 @@ impl Server {
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
         });
         Server {
             addr,

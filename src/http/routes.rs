@@ -1,0 +1,209 @@
+//! The one route table: which endpoints are mounted where, with which
+//! methods and headers. The router and the trailing-slash redirect
+//! (Django's `APPEND_SLASH`) are both derived from it, so a path cannot be
+//! served without being redirected to, or the other way round. A library
+//! user mounts any subset ([`Routes::token_endpoints`] with a list of
+//! [`Endpoint`]s).
+
+use axum::extract::Request;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use http::{header, HeaderValue, Method, StatusCode};
+
+use super::metadata::ViewDoc;
+use super::negotiate::negotiate;
+use super::response::{challenge, fix_challenge};
+use super::{
+    protected, token_blacklist, token_obtain, token_obtain_sliding, token_refresh,
+    token_refresh_sliding, token_verify, AppState,
+};
+use crate::error::ApiError;
+
+/// The token endpoints, as simplejwt names its views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `TokenObtainPairView` at `<prefix>/`.
+    Obtain,
+    /// `TokenRefreshView` at `<prefix>/refresh/`.
+    Refresh,
+    /// `TokenVerifyView` at `<prefix>/verify/`.
+    Verify,
+    /// `TokenBlacklistView` at `<prefix>/blacklist/`.
+    Blacklist,
+    /// `TokenObtainSlidingView` at `<prefix>/sliding/`.
+    ObtainSliding,
+    /// `TokenRefreshSlidingView` at `<prefix>/sliding/refresh/`.
+    RefreshSliding,
+}
+
+/// The methods every token endpoint answers.
+const TOKEN_ALLOW: &str = "POST, OPTIONS";
+
+impl Endpoint {
+    /// Every token endpoint.
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::Obtain,
+        Endpoint::Refresh,
+        Endpoint::Verify,
+        Endpoint::Blacklist,
+        Endpoint::ObtainSliding,
+        Endpoint::RefreshSliding,
+    ];
+
+    /// The path under the mount prefix.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Obtain => "/",
+            Endpoint::Refresh => "/refresh/",
+            Endpoint::Verify => "/verify/",
+            Endpoint::Blacklist => "/blacklist/",
+            Endpoint::ObtainSliding => "/sliding/",
+            Endpoint::RefreshSliding => "/sliding/refresh/",
+        }
+    }
+
+    /// The `OPTIONS` document.
+    pub fn doc(self) -> &'static ViewDoc {
+        match self {
+            Endpoint::Obtain => &token_obtain::DOC,
+            Endpoint::Refresh => &token_refresh::DOC,
+            Endpoint::Verify => &token_verify::DOC,
+            Endpoint::Blacklist => &token_blacklist::DOC,
+            Endpoint::ObtainSliding => &token_obtain_sliding::DOC,
+            Endpoint::RefreshSliding => &token_refresh_sliding::DOC,
+        }
+    }
+
+    /// POST runs the view, OPTIONS answers its document, anything else is 405.
+    fn methods(self) -> MethodRouter<AppState> {
+        let post = match self {
+            Endpoint::Obtain => post(token_obtain::token_obtain),
+            Endpoint::Refresh => post(token_refresh::token_refresh),
+            Endpoint::Verify => post(token_verify::token_verify),
+            Endpoint::Blacklist => post(token_blacklist::token_blacklist),
+            Endpoint::ObtainSliding => post(token_obtain_sliding::token_obtain_sliding),
+            Endpoint::RefreshSliding => post(token_refresh_sliding::token_refresh_sliding),
+        };
+        let doc = self.doc();
+        post.options(move || async move { doc })
+            .fallback(post_only)
+            .layer(middleware::map_response(token_headers))
+    }
+}
+
+async fn post_only(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.as_str().to_owned(),
+        allow: TOKEN_ALLOW,
+    }
+}
+
+/// Every answer of a token endpoint, errors included.
+async fn token_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::ALLOW, HeaderValue::from_static(TOKEN_ALLOW));
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    // Tokens must not be cached by browsers or proxies (RFC 6749 §5.1).
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn protected_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::ALLOW, HeaderValue::from_static(protected::ALLOW));
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    res
+}
+
+/// A route table under construction.
+pub struct Routes {
+    state: AppState,
+    routes: Vec<(String, MethodRouter<AppState>)>,
+}
+
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.paths()).finish()
+    }
+}
+
+impl Routes {
+    /// An empty table over `state`.
+    pub fn new(state: AppState) -> Self {
+        Self {
+            state,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Mounts `endpoints` under `prefix` (e.g. `/api/token`).
+    pub fn token_endpoints(mut self, prefix: &str, endpoints: &[Endpoint]) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        for &endpoint in endpoints {
+            let path = format!("{prefix}{}", endpoint.path());
+            self.routes.push((path, endpoint.methods()));
+        }
+        self
+    }
+
+    /// Mounts the tutorials' protected view at `path` (e.g. `/api/protected/`).
+    pub fn protected(mut self, path: &str) -> Self {
+        let methods = get(protected::protected)
+            .options(protected::protected_options)
+            .fallback(protected::protected_other_method)
+            .layer(middleware::map_response(protected_headers));
+        self.routes.push((path.to_owned(), methods));
+        self
+    }
+
+    /// The paths mounted so far.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.routes.iter().map(|(p, _)| p.as_str())
+    }
+
+    /// A router of exactly these routes, with DRF's content negotiation
+    /// (406 before anything else) and this configuration's challenge on
+    /// every 401. Unknown paths fall through (to the enclosing app's fallback).
+    pub fn into_router(self) -> Router {
+        let challenge = challenge(self.state.service.settings());
+        let mut router = Router::new();
+        for (path, methods) in self.routes {
+            router = router.route(&path, methods);
+        }
+        router
+            .route_layer(middleware::from_fn(negotiate))
+            .layer(middleware::from_fn_with_state(challenge, fix_challenge))
+            .with_state(self.state)
+    }
+
+    /// [`Routes::into_router`], answering a path that lacks only its
+    /// trailing slash with a permanent redirect to the slashed one
+    /// (Django's `APPEND_SLASH`) and any other unknown path with a JSON 404.
+    pub fn into_router_with_fallback(self) -> Router {
+        let paths: Vec<String> = self.paths().map(str::to_owned).collect();
+        self.into_router()
+            .fallback(move |req: Request| async move { append_slash_or_404(&paths, req) })
+    }
+}
+
+fn append_slash_or_404(paths: &[String], req: Request) -> Response {
+    let path = req.uri().path();
+    if !path.ends_with('/') {
+        let slashed = format!("{path}/");
+        if paths.contains(&slashed) {
+            let location = match req.uri().query() {
+                Some(q) => format!("{slashed}?{q}"),
+                None => slashed,
+            };
+            let mut res = StatusCode::MOVED_PERMANENTLY.into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            return res;
+        }
+    }
+    ApiError::NotFound.into_response()
+}

@@ -1,0 +1,111 @@
+//! The one token validation: simplejwt's `Token(token)` and the blacklist
+//! checks around it, in simplejwt's order, for every use of a token — the
+//! refresh, blacklist, verify and sliding-refresh endpoints and request
+//! authentication all call [`AuthService::validate`] with what they expect
+//! ([`Expect`]); none composes the steps itself.
+//!
+//! The order, once (as jsonwebtoken's single `validate()`):
+//! 1. decode — size, header, signature with the pinned algorithm, then
+//!    PyJWT's `iat`, `nbf`, `exp`, `iss`, `aud`, `sub`/`jti` types
+//!    ([`crate::token::TokenBackend::decode`]);
+//! 2. for refresh and sliding tokens, the blacklist (`BlacklistMixin.verify`
+//!    runs `check_blacklist` before `Token.verify`): 401 "Token is blacklisted";
+//! 3. `Token.verify`: `exp` present and in date, `jti` present, token type
+//!    ([`crate::token::claims::check`]);
+//! 4. for the verify endpoint with `BLACKLIST_AFTER_ROTATION`, the blacklist
+//!    after everything else, as a 400 (`TokenVerifySerializer`).
+
+use super::AuthService;
+use crate::error::AuthError;
+use crate::token::{claims, Claims, Timestamp, TokenError, TokenKind};
+
+/// When the blacklist is consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlacklistCheck {
+    /// Never (access tokens are not recorded).
+    Never,
+    /// Before the claim checks, refusing with 401 "Token is blacklisted".
+    First,
+    /// After the claim checks, refusing with the verify endpoint's 400.
+    Last,
+}
+
+/// What one use of a token requires of it (simplejwt's token classes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expect {
+    /// The required type; `None` accepts any (`UntypedToken`).
+    pub kind: Option<TokenKind>,
+    /// How the blacklist is consulted.
+    pub blacklist: BlacklistCheck,
+}
+
+impl Expect {
+    /// `AccessToken`.
+    pub const ACCESS: Expect = Expect {
+        kind: Some(TokenKind::Access),
+        blacklist: BlacklistCheck::Never,
+    };
+    /// `RefreshToken`.
+    pub const REFRESH: Expect = Expect {
+        kind: Some(TokenKind::Refresh),
+        blacklist: BlacklistCheck::First,
+    };
+    /// `SlidingToken`.
+    pub const SLIDING: Expect = Expect {
+        kind: Some(TokenKind::Sliding),
+        blacklist: BlacklistCheck::First,
+    };
+
+    /// What a token of `kind` requires when it authenticates a request.
+    pub fn authenticating(kind: TokenKind) -> Expect {
+        match kind {
+            TokenKind::Sliding => Self::SLIDING,
+            TokenKind::Refresh => Self::REFRESH,
+            TokenKind::Access => Self::ACCESS,
+        }
+    }
+
+    /// The verify endpoint: any type; the blacklist last, and only with
+    /// `BLACKLIST_AFTER_ROTATION` (as simplejwt).
+    pub fn verify(blacklist_after_rotation: bool) -> Expect {
+        Expect {
+            kind: None,
+            blacklist: if blacklist_after_rotation {
+                BlacklistCheck::Last
+            } else {
+                BlacklistCheck::Never
+            },
+        }
+    }
+}
+
+impl AuthService {
+    /// Validates `token` for one use at `now`; returns its claims. Errors:
+    /// [`AuthError::Token`] with simplejwt's reason, [`AuthError::VerifyBlacklisted`]
+    /// (verify only), [`AuthError::Unavailable`] when the blacklist cannot be read.
+    pub(crate) async fn validate(
+        &self,
+        token: &str,
+        expect: Expect,
+        now: Timestamp,
+    ) -> Result<Claims, AuthError> {
+        let settings = self.settings();
+        let claims = self.tokens().decode(token, now)?;
+        if expect.blacklist == BlacklistCheck::First && self.is_blacklisted(&claims).await? {
+            return Err(TokenError::Blacklisted.into());
+        }
+        claims::check(settings, &claims, expect.kind, now)?;
+        if expect.blacklist == BlacklistCheck::Last && self.is_blacklisted(&claims).await? {
+            return Err(AuthError::VerifyBlacklisted);
+        }
+        Ok(claims)
+    }
+
+    /// Whether the token's id is on the blacklist (a token without one cannot be).
+    async fn is_blacklisted(&self, claims: &Claims) -> Result<bool, AuthError> {
+        match claims::jti(self.settings(), claims) {
+            Some(jti) => Ok(self.token_store().is_blacklisted(jti).await?),
+            None => Ok(false),
+        }
+    }
+}

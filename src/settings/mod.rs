@@ -1,0 +1,372 @@
+//! Every `SIMPLE_JWT` setting of djangorestframework-simplejwt 5.5.1 that means
+//! something outside Django, with the same names and defaults, plus this
+//! server's own (marked so in their descriptions).
+//!
+//! Each setting is declared once, below: name, kind (how its text is parsed
+//! and bounded, see [`kinds`]), default and description. From that one
+//! declaration come the private field and its accessor, the typed builder
+//! setter, parsing from text (environment `SIMPLE_JWT_<NAME>`, a TOML file,
+//! `from_pairs`), the masked description `simplejwt check` prints, and the
+//! README's settings table. Combinations are checked once, in
+//! [`SettingsBuilder::build`]: a [`Settings`] value is always consistent, so
+//! nothing downstream re-checks or panics. Key material is checked by
+//! [`crate::keys::Keys::from_settings`]. Server options (`SIMPLEJWT_*`) are
+//! declared the same way in [`server`].
+
+pub(crate) mod declare;
+pub mod docs;
+pub mod kinds;
+pub mod server;
+pub mod sources;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use declare::Declared;
+pub use jsonwebtoken::Algorithm;
+pub use kinds::{
+    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, Secret,
+    UserClaimField, UserIdField,
+};
+pub use server::{ServerOptions, ServerOptionsBuilder};
+
+use declare::declare_settings;
+use kinds::*;
+
+/// Prefix of the environment variables that carry settings.
+pub const ENV_PREFIX: &str = "SIMPLE_JWT_";
+
+/// A setting that could not be read, or a combination that cannot work.
+/// `setting` is the simplejwt name (the first one involved).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting {setting}: {message}")]
+pub struct SettingsError {
+    /// The name of the setting, e.g. `ACCESS_TOKEN_LIFETIME`.
+    pub setting: String,
+    /// What is wrong (never contains a secret value).
+    pub message: String,
+}
+
+impl SettingsError {
+    pub(crate) fn new(setting: &str, message: impl Into<String>) -> Self {
+        Self {
+            setting: setting.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+declare_settings! {
+    /// The validated settings; read them through the accessors (named as the
+    /// settings, in snake case). Build with [`Settings::builder`],
+    /// [`Settings::from_pairs`] or [`Settings::from_env`].
+    pub struct Settings, builder SettingsBuilder, env "SIMPLE_JWT_";
+
+    /// (This server's own.) A named set of defaults applied before every
+    /// other setting: `compatible` (simplejwt's) or `hardened` (the values in
+    /// the table's hardened column, together). Settings given explicitly win.
+    "PRESET" preset: Preset = "compatible";
+    /// How long an access token is valid.
+    "ACCESS_TOKEN_LIFETIME" access_token_lifetime: Lifetime = "5m";
+    /// How long a refresh token is valid.
+    "REFRESH_TOKEN_LIFETIME" refresh_token_lifetime: Lifetime = "1d";
+    /// How long a sliding token authenticates before it must be refreshed.
+    "SLIDING_TOKEN_LIFETIME" sliding_token_lifetime: Lifetime = "5m";
+    /// How long a sliding token can keep being refreshed.
+    "SLIDING_TOKEN_REFRESH_LIFETIME" sliding_token_refresh_lifetime: Lifetime = "1d";
+    /// The claim holding a sliding token's refresh deadline.
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM" sliding_token_refresh_exp_claim: ClaimName = "refresh_exp";
+    /// A refresh also returns a new refresh token.
+    "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: Flag = "false";
+    /// A rotated refresh token is blacklisted (exactly once, even under
+    /// concurrency); the verify endpoint then also consults the blacklist.
+    "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: Flag = "false";
+    /// Logins record the user's last login time.
+    "UPDATE_LAST_LOGIN" update_last_login: Flag = "false";
+    /// The one signing algorithm; tokens naming any other are invalid.
+    "ALGORITHM" algorithm: AlgorithmKind = "HS256";
+    /// HMAC secret, or private key PEM for asymmetric algorithms. Unset: the
+    /// server generates one beside its SQLite database.
+    "SIGNING_KEY" signing_key: SecretKey = "None";
+    /// Public key PEM for asymmetric algorithms (ignored for HS*).
+    "VERIFYING_KEY" verifying_key: PublicKey = "None";
+    /// Added as `aud` and required when set; several values are written as a
+    /// JSON array and a token matches if it names any of them.
+    "AUDIENCE" audience: OptionalList = "None";
+    /// Added as `iss` and required when set.
+    "ISSUER" issuer: OptionalText = "None";
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    "LEEWAY" leeway: Span = "0s";
+    /// Accepted schemes of the authorization header (case-sensitive); the
+    /// first one is named in `WWW-Authenticate`.
+    "AUTH_HEADER_TYPES" auth_header_types: HeaderTypes = "Bearer";
+    /// The header carrying the token.
+    "AUTH_HEADER_NAME" auth_header_name: HeaderName = "HTTP_AUTHORIZATION";
+    /// The user column that tokens name.
+    "USER_ID_FIELD" user_id_field: UserIdField = "id";
+    /// The claim naming the user.
+    "USER_ID_CLAIM" user_id_claim: ClaimName = "user_id";
+    /// The claim naming the token type; `None` turns type checks off (with a
+    /// warning at start).
+    "TOKEN_TYPE_CLAIM" token_type_claim: OptionalClaimName = "token_type";
+    /// The claim holding the token id; `None` turns ids (and the blacklist) off.
+    "JTI_CLAIM" jti_claim: OptionalClaimName = "jti";
+    /// Inactive users cannot refresh or authenticate.
+    "CHECK_USER_IS_ACTIVE" check_user_is_active: Flag = "true";
+    /// Tokens carry a digest of the password hash and stop working when the
+    /// password changes.
+    "CHECK_REVOKE_TOKEN" check_revoke_token: Flag = "false";
+    /// The claim holding that digest.
+    "REVOKE_TOKEN_CLAIM" revoke_token_claim: ClaimName = "hash_password";
+    /// Which token types authenticate requests, tried in order.
+    "AUTH_TOKEN_CLASSES" auth_token_classes: TokenClasses = "AccessToken";
+    /// (This server's own.) User fields copied into tokens at login.
+    "TOKEN_CLAIMS" token_claims: UserClaims = "";
+    /// (This server's own.) Longer tokens are refused before any decoding, in bytes.
+    "TOKEN_MAX_BYTES" token_max_bytes: Count<256, 1048576> = "8192";
+
+    // ==== sessions, token families and revocation ====================
+    // (declarations of the sessions feature go here)
+
+    // ==== browser sessions: cookies and CSRF =========================
+    // (declarations of the cookie transport go here)
+
+    // ==== attack resistance: throttling, keys, audit =================
+    // (declarations of the hardening features go here)
+
+    // ==== social login ===============================================
+    // (declarations of OpenID Connect login go here)
+}
+
+/// Registered claims that the token backend writes or checks itself: no
+/// setting may name one of them.
+const REGISTERED_CLAIMS: [&str; 5] = ["exp", "iat", "nbf", "aud", "iss"];
+
+/// simplejwt settings that have no meaning here (Django import paths, JWKS
+/// fetching); accepted and ignored with a warning rather than refused, so an
+/// existing configuration can be carried over.
+pub const IGNORED_SETTING_NAMES: &[&str] = &[
+    "JSON_ENCODER",
+    "JWK_URL",
+    "USER_AUTHENTICATION_RULE",
+    "TOKEN_USER_CLASS",
+    "TOKEN_OBTAIN_SERIALIZER",
+    "TOKEN_REFRESH_SERIALIZER",
+    "TOKEN_VERIFY_SERIALIZER",
+    "TOKEN_BLACKLIST_SERIALIZER",
+    "SLIDING_TOKEN_OBTAIN_SERIALIZER",
+    "SLIDING_TOKEN_REFRESH_SERIALIZER",
+];
+
+/// Settings removed from simplejwt: refused, as simplejwt refuses them.
+const REMOVED_SETTING_NAMES: &[&str] = &[
+    "AUTH_HEADER_TYPE",
+    "AUTH_TOKEN_CLASS",
+    "SECRET_KEY",
+    "TOKEN_BACKEND_CLASS",
+];
+
+impl Default for Settings {
+    /// simplejwt's defaults (no signing key yet).
+    fn default() -> Self {
+        Self::defaults()
+    }
+}
+
+impl Settings {
+    /// A builder starting from the defaults.
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+
+    /// This value as a builder, to change some settings and validate again.
+    pub fn to_builder(&self) -> SettingsBuilder {
+        SettingsBuilder {
+            inner: self.clone(),
+        }
+    }
+
+    /// Builds settings from `(NAME, value)` pairs (names without the
+    /// `SIMPLE_JWT_` prefix). Later pairs win. Unknown names are an error
+    /// naming the nearest known one.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, SettingsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+        let mut builder = Self::builder();
+        // The preset lays down defaults; every other setting is applied over it.
+        let (preset, rest): (Vec<_>, Vec<_>) =
+            pairs.iter().partition(|(k, _)| k.as_ref() == "PRESET");
+        for (k, v) in preset.into_iter().chain(rest) {
+            builder = builder.set(k.as_ref(), v.as_ref())?;
+        }
+        builder.build()
+    }
+
+    /// Reads `SIMPLE_JWT_<NAME>` and `SIMPLE_JWT_<NAME>_FILE` from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::builder().env()?.build()
+    }
+
+    /// `(NAME, value)` pairs as a map: convenience for [`Settings::from_pairs`].
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
+        Self::from_pairs(map)
+    }
+
+    /// The value of `WWW-Authenticate` on every 401: first header type + realm `api`.
+    pub fn www_authenticate(&self) -> String {
+        format!("{} realm=\"api\"", self.auth_header_types[0])
+    }
+
+    /// Things that work but deserve a line in the log at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.token_type_claim.is_none() {
+            out.push(
+                "TOKEN_TYPE_CLAIM is None: token types are not checked, so a refresh token \
+                 authenticates requests like an access token"
+                    .into(),
+            );
+        }
+        if self.jti_claim.is_none() {
+            out.push("JTI_CLAIM is None: tokens carry no id and cannot be blacklisted".into());
+        }
+        out
+    }
+
+    /// The claim names this configuration writes into tokens, each with the
+    /// setting that names it (registered claims excluded).
+    fn claim_names(&self) -> Vec<(&'static str, &str)> {
+        let mut names = vec![
+            ("USER_ID_CLAIM", self.user_id_claim.as_str()),
+            (
+                "SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+                self.sliding_token_refresh_exp_claim.as_str(),
+            ),
+            ("REVOKE_TOKEN_CLAIM", self.revoke_token_claim.as_str()),
+        ];
+        if let Some(c) = &self.token_type_claim {
+            names.push(("TOKEN_TYPE_CLAIM", c));
+        }
+        if let Some(c) = &self.jti_claim {
+            names.push(("JTI_CLAIM", c));
+        }
+        names.extend(
+            self.token_claims
+                .iter()
+                .map(|f| ("TOKEN_CLAIMS", f.as_str())),
+        );
+        names
+    }
+
+    /// Every combination rule, in one place.
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.blacklist_after_rotation && self.jti_claim.is_none() {
+            return Err(SettingsError::new(
+                "JTI_CLAIM",
+                "is None, but BLACKLIST_AFTER_ROTATION needs token ids",
+            ));
+        }
+        let names = self.claim_names();
+        for (i, (setting, claim)) in names.iter().enumerate() {
+            if REGISTERED_CLAIMS.contains(claim) {
+                return Err(SettingsError::new(
+                    setting,
+                    format!("{claim:?} is a registered claim that the token backend writes itself"),
+                ));
+            }
+            if let Some((other, _)) = names[..i].iter().find(|(_, c)| c == claim) {
+                return Err(SettingsError::new(
+                    setting,
+                    format!("{claim:?} is also the claim of {other}: two meanings cannot share one claim"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SettingsBuilder {
+    /// Applies `SIMPLE_JWT_<NAME>` (and `SIMPLE_JWT_<NAME>_FILE`) from the
+    /// process environment on top of what is set so far.
+    pub fn env(mut self) -> Result<Self, SettingsError> {
+        let map = sources::env_values(
+            std::env::vars(),
+            ENV_PREFIX,
+            Settings::DECLARED,
+            sources::UnknownNames::Keep,
+        )?;
+        for (name, value) in map {
+            self = self.set(&name, &value.text)?;
+        }
+        Ok(self)
+    }
+
+    /// Sets one setting from its text form by name (as in the environment,
+    /// without the prefix). simplejwt settings with no meaning here are
+    /// ignored with a warning; removed and unknown ones are errors.
+    pub fn set(mut self, name: &str, raw: &str) -> Result<Self, SettingsError> {
+        if name == "PRESET" {
+            let preset = Preset::parse(raw).map_err(|m| SettingsError::new(name, m))?;
+            return Ok(self.preset_defaults(preset));
+        }
+        match self.inner.apply_text(name, raw) {
+            Some(result) => result.map(|()| self),
+            None if IGNORED_SETTING_NAMES.contains(&name) => {
+                tracing::warn!(
+                    setting = name,
+                    "simplejwt setting has no meaning here; ignored"
+                );
+                Ok(self)
+            }
+            None if REMOVED_SETTING_NAMES.contains(&name) => Err(SettingsError::new(
+                name,
+                "this setting has been removed from simplejwt; see SIGNING_KEY / AUTH_HEADER_TYPES",
+            )),
+            None => Err(SettingsError::new(
+                name,
+                sources::unknown_message(name, Settings::DECLARED),
+            )),
+        }
+    }
+
+    /// Applies a preset: every setting with a hardened value takes it (for
+    /// [`Preset::Hardened`]) or its default (for [`Preset::Compatible`]).
+    pub fn preset_defaults(mut self, preset: Preset) -> Self {
+        self.inner.preset = preset;
+        for d in Settings::DECLARED {
+            let Some(hardened) = d.hardened else { continue };
+            let value = match preset {
+                Preset::Hardened => hardened,
+                Preset::Compatible => d.default,
+            };
+            if let Some(Err(e)) = self.inner.apply_text(d.name, value) {
+                unreachable!("the declared value of {} parses: {e}", d.name);
+            }
+        }
+        self
+    }
+
+    /// Checks every combination and returns the settings, or the first
+    /// problem, naming the setting.
+    pub fn build(self) -> Result<Settings, SettingsError> {
+        self.inner.check_kinds()?;
+        self.inner.validate()?;
+        Ok(self.inner)
+    }
+}
+
+impl fmt::Display for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, value) in self.describe() {
+            writeln!(f, "{name:<32} {value}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

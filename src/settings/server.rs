@@ -1,0 +1,189 @@
+//! Options of the `simplejwt` server process — where it listens, which
+//! database, pool and timeouts, hashing capacity, request limits — declared
+//! like the `SIMPLE_JWT` settings (one entry each; environment variables
+//! `SIMPLEJWT_<NAME>`, the `[server]` section of the configuration file).
+//! A library user embedding the router does not need them.
+
+use crate::password::HasherConfig;
+use crate::store::StoreOptions;
+
+use super::declare::declare_settings;
+use super::kinds::*;
+use super::{sources, SettingsError};
+
+/// Prefix of the environment variables that carry server options.
+pub const SERVER_ENV_PREFIX: &str = "SIMPLEJWT_";
+
+declare_settings! {
+    /// The server's options; read them through the accessors.
+    pub struct ServerOptions, builder ServerOptionsBuilder, env "SIMPLEJWT_";
+
+    /// Address and port to listen on.
+    "BIND" bind: Text = "127.0.0.1:8000";
+    /// The database: `sqlite://FILE` (created, mode 0600) or `postgres://…`.
+    "DATABASE_URL" database_url: Text = "sqlite://simplejwt.sqlite3", env "DATABASE_URL";
+    /// Database connections per process (auto: SQLite 4, PostgreSQL 10).
+    "DB_MAX_CONNECTIONS" db_max_connections: OptionalCount<1, 1000> = "auto";
+    /// How long a request waits for a database connection before the
+    /// database counts as unavailable (503).
+    "DB_CONNECT_TIMEOUT" db_connect_timeout: Timeout = "3s";
+    /// Longest database statement (PostgreSQL `statement_timeout`; SQLite busy timeout).
+    "DB_STATEMENT_TIMEOUT" db_statement_timeout: Timeout = "5s";
+    /// SQLite `synchronous`: FULL (a committed write survives power loss),
+    /// NORMAL (survives a crash of the process only) or EXTRA.
+    "SQLITE_SYNCHRONOUS" sqlite_synchronous: SqliteSynchronous = "FULL";
+    /// Password hashes computed at once (auto: one per CPU).
+    "HASH_CONCURRENCY" hash_concurrency: OptionalCount<1, 1024> = "auto";
+    /// Logins that may queue for a hashing slot before more get 503.
+    "HASH_MAX_WAITING" hash_max_waiting: Count<0, 1000000> = "256";
+    /// Request bodies over this many bytes are refused with 413.
+    "MAX_BODY_BYTES" max_body_bytes: Count<1024, 16777216> = "65536";
+    /// Where `serve` keeps the signing key it generates when SIGNING_KEY is
+    /// unset (None: beside the SQLite database, or in the working directory).
+    "KEY_FILE" key_file: OptionalText = "None";
+    /// Log filter (`RUST_LOG` syntax); RUST_LOG, when set, takes precedence.
+    "LOG" log: Text = "info,sqlx=warn";
+    /// `serve` and the account commands apply pending migrations; false: they
+    /// only check that the schema is current (run `simplejwt migrate` once).
+    "MIGRATE_ON_START" migrate_on_start: Flag = "true";
+
+    // ==== connections: limits, timeouts, shutdown ====================
+    // (declarations of connection limits and timeouts go here)
+
+    // ==== HTTPS ======================================================
+    // (declarations of TLS go here)
+
+    // ==== operations: metrics, health, logs ==========================
+    // (declarations of operations options go here)
+}
+
+/// SQLite's `synchronous` pragma values that keep committed writes.
+#[derive(Debug)]
+pub enum SqliteSynchronous {}
+impl Kind for SqliteSynchronous {
+    type Value = String;
+    type Ref<'a> = &'a str;
+    const FORM: &'static str = "FULL, NORMAL or EXTRA";
+    fn parse(raw: &str) -> Result<String, String> {
+        let v = raw.trim().to_ascii_uppercase();
+        Self::check(&v)?;
+        Ok(v)
+    }
+    fn check(v: &String) -> Result<(), String> {
+        match v.as_str() {
+            "FULL" | "NORMAL" | "EXTRA" => Ok(()),
+            _ => Err(format!("{v:?} is not FULL, NORMAL or EXTRA")),
+        }
+    }
+    fn show(v: &String) -> String {
+        v.clone()
+    }
+    fn get(v: &String) -> &str {
+        v
+    }
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self::defaults()
+    }
+}
+
+impl ServerOptions {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ServerOptionsBuilder {
+        ServerOptionsBuilder::default()
+    }
+
+    /// Options from `(NAME, value)` pairs; names are the declared ones
+    /// (`DATABASE_URL`, `BIND`, …), case-insensitive.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, SettingsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut builder = Self::builder();
+        for (k, v) in pairs {
+            builder = builder.set(k.as_ref(), v.as_ref())?;
+        }
+        builder.build()
+    }
+
+    /// The store's pool and timeout options.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.db_max_connections.map(|n| n as u32),
+            connect_timeout: self.db_connect_timeout,
+            statement_timeout: self.db_statement_timeout,
+            sqlite_synchronous: self.sqlite_synchronous.clone(),
+        }
+    }
+
+    /// The password hasher's capacity (argon2 parameters stay at their defaults).
+    pub fn hasher_config(&self) -> HasherConfig {
+        let mut config = HasherConfig {
+            max_waiting: self.hash_max_waiting as usize,
+            ..HasherConfig::default()
+        };
+        if let Some(n) = self.hash_concurrency {
+            config.concurrency = n as usize;
+        }
+        config
+    }
+}
+
+impl ServerOptionsBuilder {
+    /// Sets one option from its text form by (case-insensitive) name.
+    pub fn set(mut self, name: &str, raw: &str) -> Result<Self, SettingsError> {
+        let upper = name.to_ascii_uppercase();
+        match self.inner.apply_text(&upper, raw) {
+            Some(result) => result.map(|()| self),
+            None => Err(SettingsError::new(
+                name,
+                sources::unknown_message(name, ServerOptions::DECLARED),
+            )),
+        }
+    }
+
+    /// The options, every value checked against its kind's bounds.
+    pub fn build(self) -> Result<ServerOptions, SettingsError> {
+        self.inner.check_kinds()?;
+        Ok(self.inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let o = ServerOptions::default();
+        assert_eq!(o.bind(), "127.0.0.1:8000");
+        assert_eq!(o.database_url(), "sqlite://simplejwt.sqlite3");
+        assert_eq!(o.max_body_bytes(), 65536);
+        assert!(o.migrate_on_start());
+        assert_eq!(o.store_options().statement_timeout.as_secs(), 5);
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_typos_are_named() {
+        let o = ServerOptions::from_pairs([("bind", "0.0.0.0:1"), ("Db_Max_Connections", "3")])
+            .unwrap();
+        assert_eq!(o.bind(), "0.0.0.0:1");
+        assert_eq!(o.db_max_connections(), Some(3));
+        let e = ServerOptions::from_pairs([("databse_url", "x")]).unwrap_err();
+        assert!(e.message.contains("DATABASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn absurd_timeouts_are_refused() {
+        for bad in ["1e19", "2h", "0s"] {
+            assert!(
+                ServerOptions::from_pairs([("DB_CONNECT_TIMEOUT", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
