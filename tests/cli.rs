@@ -757,7 +757,7 @@ fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it()
     assert_eq!(mode(&sandbox.path("my db.sqlite3")), 0o600);
     let check = sandbox.run(&["check"], &url, None);
     check.assert_code(0, "check on the same URL");
-    for line in ["Signing key: from my db.sqlite3.signing-key", "1 user(s)"] {
+    for line in ["file my db.sqlite3.signing-key", "1 user(s)"] {
         assert!(
             check.stdout.contains(line),
             "{line:?} in:\n{}",
