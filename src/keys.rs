@@ -181,7 +181,7 @@ impl Keys {
             hmac,
             encoding,
             decoding,
-            header_b64: crate::token::b64(header.as_bytes()),
+            header_b64: b64(header.as_bytes()),
         };
         keys.probe()?;
         Ok(keys)
@@ -234,6 +234,11 @@ impl Keys {
             ),
         }
     }
+}
+
+/// base64url without padding (RFC 7515 §2).
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

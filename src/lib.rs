@@ -29,7 +29,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod auth;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -39,7 +38,7 @@ pub mod settings;
 pub mod store;
 pub mod token;
 
-pub use auth::{AuthUser, MaybeAuthUser, TokenAuth};
 pub use error::{ApiError, AuthError};
+pub use http::auth::{AuthUser, MaybeAuthUser, TokenAuth};
 pub use service::AuthService;
 pub use settings::Settings;

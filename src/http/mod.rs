@@ -13,6 +13,7 @@
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
 //! - `negotiate`: content negotiation and security headers for every answer.
 
+pub mod auth;
 pub mod body;
 mod client;
 mod json_body;

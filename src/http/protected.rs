@@ -6,9 +6,9 @@
 use http::Method;
 use serde::Serialize;
 
+use super::auth::AuthUser;
 use super::metadata::ViewDoc;
 use super::response::JsonAnswer;
-use crate::auth::AuthUser;
 use crate::error::ApiError;
 
 /// The view's `OPTIONS` document (no serializer, so no `actions`).

@@ -174,6 +174,17 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// How long a fresh token of `kind` lives: `ACCESS_TOKEN_LIFETIME`,
+    /// `REFRESH_TOKEN_LIFETIME` or `SLIDING_TOKEN_LIFETIME`.
+    pub fn lifetime(&self, kind: crate::token::TokenKind) -> std::time::Duration {
+        use crate::token::TokenKind;
+        match kind {
+            TokenKind::Access => self.access_token_lifetime(),
+            TokenKind::Refresh => self.refresh_token_lifetime(),
+            TokenKind::Sliding => self.sliding_token_lifetime(),
+        }
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> SettingsBuilder {
         SettingsBuilder::default()

@@ -10,55 +10,13 @@
 //! unchanged — but never over the reserved ones: [`protect_reserved`] writes
 //! them back after custom claims are added.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value};
 
-use super::{new_jti, Timestamp, TokenError};
+use super::{new_jti, Timestamp, TokenError, TokenKind};
 use crate::settings::Settings;
 
 /// A token's payload, in insertion order.
 pub type Claims = Map<String, Value>;
-
-/// The kinds of tokens simplejwt issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// Short-lived, authenticates requests.
-    Access,
-    /// Long-lived, exchanged for access tokens.
-    Refresh,
-    /// Both at once (simplejwt's SlidingToken).
-    Sliding,
-}
-
-impl TokenKind {
-    /// The `token_type` claim value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-            Self::Sliding => "sliding",
-        }
-    }
-
-    /// simplejwt's class name, used in error bodies (`token_class`).
-    pub fn class_name(self) -> &'static str {
-        match self {
-            Self::Access => "AccessToken",
-            Self::Refresh => "RefreshToken",
-            Self::Sliding => "SlidingToken",
-        }
-    }
-
-    /// How long a fresh token of this kind lives.
-    pub fn lifetime(self, settings: &Settings) -> Duration {
-        match self {
-            Self::Access => settings.access_token_lifetime(),
-            Self::Refresh => settings.refresh_token_lifetime(),
-            Self::Sliding => settings.sliding_token_lifetime(),
-        }
-    }
-}
 
 /// A time claim's value: whole seconds (simplejwt's `datetime_to_epoch`).
 fn epoch(t: Timestamp) -> Value {
@@ -71,7 +29,7 @@ pub fn fresh(settings: &Settings, kind: TokenKind, now: Timestamp) -> Claims {
     if let Some(type_claim) = settings.token_type_claim() {
         c.insert(type_claim.to_owned(), Value::from(kind.as_str()));
     }
-    c.insert("exp".into(), epoch(now.after(kind.lifetime(settings))));
+    c.insert("exp".into(), epoch(now.after(settings.lifetime(kind))));
     c.insert("iat".into(), epoch(now));
     if let Some(jti_claim) = settings.jti_claim() {
         c.insert(jti_claim.to_owned(), Value::from(new_jti()));
@@ -147,7 +105,7 @@ pub fn rotate(settings: &Settings, refresh: &mut Claims, now: Timestamp) {
     }
     refresh.insert(
         "exp".into(),
-        epoch(now.after(TokenKind::Refresh.lifetime(settings))),
+        epoch(now.after(settings.lifetime(TokenKind::Refresh))),
     );
     refresh.insert("iat".into(), epoch(now));
 }
@@ -158,7 +116,7 @@ pub fn rotate(settings: &Settings, refresh: &mut Claims, now: Timestamp) {
 pub fn slide(settings: &Settings, sliding: &mut Claims, now: Timestamp) {
     sliding.insert(
         "exp".into(),
-        epoch(now.after(TokenKind::Sliding.lifetime(settings))),
+        epoch(now.after(settings.lifetime(TokenKind::Sliding))),
     );
     sliding.insert("iat".into(), epoch(now));
 }

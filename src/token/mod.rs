@@ -12,13 +12,13 @@
 pub mod backend;
 pub mod claims;
 mod json;
+pub mod kind;
 pub mod time;
 
 pub use backend::TokenBackend;
-pub use claims::{Claims, TokenKind};
+pub use claims::Claims;
+pub use kind::TokenKind;
 pub use time::Timestamp;
-
-use base64::Engine as _;
 
 /// Why a token was refused. `Display` is simplejwt's message, word for word.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,11 +47,6 @@ pub enum TokenError {
     /// The token's `jti` is on the blacklist.
     #[error("Token is blacklisted")]
     Blacklisted,
-}
-
-/// base64url without padding.
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A new token id: uuid4 as 32 lowercase hex digits (simplejwt's `uuid4().hex`).

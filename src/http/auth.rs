@@ -17,8 +17,8 @@
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
+use super::response::{challenge, AuthRejection};
 use crate::error::AuthError;
-use crate::http::response::{challenge, AuthRejection};
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
 
 fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
