@@ -3,7 +3,8 @@
 //! The algorithm is pinned by configuration: the key pair is built for exactly
 //! one algorithm and a token whose header names any other is refused before a
 //! signature is checked (no `alg: none`, no HS/RS confusion). Keys are never
-//! taken from a token's header (`jwk`, `jku`, `x5c`, `kid` are ignored).
+//! taken from a token's header: `token/backend.rs` refuses tokens whose
+//! header carries `jwk`, `jku`, `x5u`, `x5c`, `crit` or a foreign `kid`.
 //!
 //! Bad material fails at start, naming the setting: an HMAC secret shorter than
 //! the hash output (RFC 7518 §3.2), an unreadable PEM, or a private and public

@@ -28,11 +28,22 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
-    parts
+/// The one value of the configured header, `None` when absent. A request
+/// carrying the header twice never authenticates, whatever either value is:
+/// Django joins repeated headers with `,`, so `Bearer a` + `Bearer b` reaches
+/// simplejwt as `Bearer a,Bearer b` — three space-delimited parts — and is
+/// refused with `bad_authorization_header` (401); we give the same answer for
+/// every repetition instead of guessing which copy a proxy looked at.
+fn header<'a>(service: &AuthService, parts: &'a Parts) -> Result<Option<&'a [u8]>, AuthError> {
+    let mut values = parts
         .headers
-        .get(service.settings().auth_header_name())
-        .map(|v| v.as_bytes())
+        .get_all(service.settings().auth_header_name())
+        .iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(AuthError::BadAuthorizationHeader);
+    }
+    Ok(first.map(|v| v.as_bytes()))
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -48,7 +59,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
+        match service.authenticate(header).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -69,7 +81,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
+        match service.authenticate(header).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
@@ -90,8 +103,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
+        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
         service
-            .authenticate_stateless(header(&service, parts))
+            .authenticate_stateless(header)
             .await
             .map(TokenAuth)
             .map_err(|e| reject(&service, e))
