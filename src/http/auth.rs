@@ -28,11 +28,17 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
-    parts
+/// The service from the state, and the credentials from `AUTH_HEADER_NAME`.
+fn credentials<'a, S>(parts: &'a Parts, state: &S) -> (AuthService, Option<&'a [u8]>)
+where
+    AuthService: FromRef<S>,
+{
+    let service = AuthService::from_ref(state);
+    let header = parts
         .headers
         .get(service.settings().auth_header_name())
-        .map(|v| v.as_bytes())
+        .map(|v| v.as_bytes());
+    (service, header)
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -47,8 +53,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let (service, header) = credentials(parts, state);
+        match service.authenticate(header).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -68,8 +74,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let (service, header) = credentials(parts, state);
+        match service.authenticate(header).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
@@ -89,9 +95,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
+        let (service, header) = credentials(parts, state);
         service
-            .authenticate_stateless(header(&service, parts))
+            .authenticate_stateless(header)
             .await
             .map(TokenAuth)
             .map_err(|e| reject(&service, e))
