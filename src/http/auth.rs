@@ -28,22 +28,31 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-/// The one value of the configured header, `None` when absent. A request
-/// carrying the header twice never authenticates, whatever either value is:
-/// Django joins repeated headers with `,`, so `Bearer a` + `Bearer b` reaches
-/// simplejwt as `Bearer a,Bearer b` — three space-delimited parts — and is
-/// refused with `bad_authorization_header` (401); we give the same answer for
-/// every repetition instead of guessing which copy a proxy looked at.
-fn header<'a>(service: &AuthService, parts: &'a Parts) -> Result<Option<&'a [u8]>, AuthError> {
+/// The service from the state, and the credentials from `AUTH_HEADER_NAME`:
+/// its one value, `None` when absent. A request carrying the header twice
+/// never authenticates, whatever either value is: Django joins repeated
+/// headers with `,`, so `Bearer a` + `Bearer b` reaches simplejwt as
+/// `Bearer a,Bearer b` — three space-delimited parts — and is refused with
+/// `bad_authorization_header` (401); we give that answer for every repetition
+/// instead of guessing which copy a proxy looked at.
+fn credentials<'a, S>(
+    parts: &'a Parts,
+    state: &S,
+) -> (AuthService, Result<Option<&'a [u8]>, AuthError>)
+where
+    AuthService: FromRef<S>,
+{
+    let service = AuthService::from_ref(state);
     let mut values = parts
         .headers
         .get_all(service.settings().auth_header_name())
         .iter();
     let first = values.next();
-    if values.next().is_some() {
-        return Err(AuthError::BadAuthorizationHeader);
-    }
-    Ok(first.map(|v| v.as_bytes()))
+    let header = match values.next() {
+        Some(_) => Err(AuthError::BadAuthorizationHeader),
+        None => Ok(first.map(|v| v.as_bytes())),
+    };
+    (service, header)
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -58,8 +67,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
         match service.authenticate(header).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
@@ -80,8 +89,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
         match service.authenticate(header).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
@@ -102,8 +111,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let header = header(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
         service
             .authenticate_stateless(header)
             .await
