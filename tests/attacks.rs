@@ -257,3 +257,26 @@ async fn too_many_request_headers_are_431() {
     assert!(status.starts_with("HTTP/1.1 431"), "{status}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_inactive_user_is_checked_like_an_unknown_one() {
+    // Timing itself is shown by `cargo bench --bench login_timing`; here, that
+    // an inactive user's login takes the unknown user's path (the dummy hash),
+    // not a check of their own hash whose speed would tell a right password.
+    let app = app(TestDb::sqlite(), &[]).await;
+    let dummies = || app.service.hasher().stats().dummy_verifications;
+    let before = dummies();
+    app.login("bob", password_of("bob"))
+        .await
+        .expect(401, &no_active_account());
+    assert_eq!(dummies(), before + 1);
+    app.login("nobody", "whatever-Password-1")
+        .await
+        .expect(401, &no_active_account());
+    assert_eq!(dummies(), before + 2);
+    // a known active user with a wrong password checks their own hash
+    app.login("alice", "wrong-Password-1")
+        .await
+        .expect(401, &no_active_account());
+    assert_eq!(dummies(), before + 2);
+}
