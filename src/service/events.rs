@@ -27,6 +27,9 @@ pub enum EventKind {
     RefreshRefused,
     /// A token was blacklisted (logout).
     Blacklisted,
+    /// A login was refused without checking the password: too many recent
+    /// failures for this username from this address, or from this address.
+    LoginThrottled,
 }
 
 impl EventKind {
@@ -39,6 +42,7 @@ impl EventKind {
             EventKind::Refreshed { rotated: true } => "rotated",
             EventKind::RefreshRefused => "refresh_refused",
             EventKind::Blacklisted => "blacklisted",
+            EventKind::LoginThrottled => "login_throttled",
         }
     }
 
@@ -47,7 +51,10 @@ impl EventKind {
     pub fn is_security_relevant(self) -> bool {
         matches!(
             self,
-            EventKind::LoginFailed | EventKind::RefreshRefused | EventKind::Blacklisted
+            EventKind::LoginFailed
+                | EventKind::RefreshRefused
+                | EventKind::Blacklisted
+                | EventKind::LoginThrottled
         )
     }
 }

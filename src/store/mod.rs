@@ -41,6 +41,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod counters;
 mod error;
 mod migrate;
 mod model;
@@ -54,6 +55,7 @@ mod url;
 
 use std::sync::Arc;
 
+pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use model::{NewUser, OutstandingToken, User};
 pub use options::StoreOptions;

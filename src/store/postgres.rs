@@ -16,6 +16,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::query::Query;
 use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _};
 
+use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
 use super::migrate;
 use super::model::{storable, user_from_columns, NewUser, OutstandingToken, User};
@@ -25,7 +26,8 @@ use super::token_writes::{apply, TokenWrite, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
-/// A PostgreSQL database behind a lazily connecting pool.
+/// A PostgreSQL database behind a lazily connecting pool (a clone shares it).
+#[derive(Clone)]
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
@@ -360,5 +362,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+}
+
+fn failures_of(row: &PgRow) -> Result<Failures, StoreError> {
+    let count = int(row, 0).map_err(classify)?;
+    let last_ms = int(row, 1).map_err(classify)?;
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last_ms,
+    })
+}
+
+/// Login failure counters in the `login_failures` table, shared by every
+/// instance; each failure is one atomic upsert.
+#[async_trait::async_trait]
+impl FailureCounters for PgDatabase {
+    async fn get(&self, key: &str, since_ms: i64) -> Result<Option<Failures>, StoreError> {
+        let row = self
+            .fetch(sql::FAILURES_GET, &[Param::Text(key), Param::Int(since_ms)])
+            .await?;
+        row.as_ref().map(failures_of).transpose()
+    }
+
+    async fn record(&self, key: &str, now_ms: i64, since_ms: i64) -> Result<Failures, StoreError> {
+        let row = self
+            .fetch(
+                sql::FAILURES_RECORD,
+                &[Param::Text(key), Param::Int(now_ms), Param::Int(since_ms)],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Schema("login_failures upsert returned no row".into()))?;
+        // Now and then, drop the counters that have run out (any instance may).
+        if now_ms % 64 == 0 {
+            self.execute(sql::FAILURES_PURGE, &[Param::Int(since_ms)])
+                .await?;
+        }
+        failures_of(&row)
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(sql::FAILURES_CLEAR, &[Param::Text(key)])
+            .await?;
+        Ok(())
     }
 }

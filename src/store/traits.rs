@@ -142,4 +142,13 @@ pub trait Database: UserStore + TokenStore {
 
     /// Reads a metadata value.
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Failure counters that every instance on this database shares, or
+    /// `None` when one process serves it (SQLite): the caller then keeps
+    /// them in memory ([`MemoryCounters`](super::MemoryCounters)).
+    fn shared_failure_counters(
+        &self,
+    ) -> Option<std::sync::Arc<dyn super::counters::FailureCounters>> {
+        None
+    }
 }
