@@ -42,6 +42,7 @@
 //! ```
 
 mod error;
+mod faults;
 mod migrate;
 mod model;
 mod options;
