@@ -70,8 +70,10 @@ impl Slot {
 
 /// Whether the accept loop may serve a new connection.
 pub(crate) enum Admission {
-    /// Serve it; the registration removes itself when dropped.
-    Admitted(Registration),
+    /// Serve it; the registration removes itself when dropped. With the id
+    /// of the connection evicted to make room, whose end the accept loop
+    /// awaits ([`Connections::gone`]) so descriptors stay within the cap.
+    Admitted(Registration, Option<u64>),
     /// Every connection is busy: close the new one.
     Shed,
 }
@@ -161,18 +163,22 @@ impl Connections {
     /// Registers a new connection, evicting the longest-idle one at the cap.
     pub(crate) fn admit(self: &Arc<Self>) -> Admission {
         let mut slots = self.lock();
+        let mut evicted = None;
         let live = slots
             .values()
             .filter(|s| !s.evicted.load(Ordering::Acquire));
         if live.count() >= self.cap {
             let longest_idle = slots
-                .values()
-                .filter(|s| s.is_idle() && !s.evicted.load(Ordering::Acquire))
-                .min_by_key(|s| s.idle_since_ms.load(Ordering::Relaxed));
-            match longest_idle {
-                Some(slot) => slot.evict(),
+                .iter()
+                .filter(|(_, s)| s.is_idle() && !s.evicted.load(Ordering::Acquire))
+                .min_by_key(|(_, s)| s.idle_since_ms.load(Ordering::Relaxed));
+            evicted = match longest_idle {
+                Some((id, slot)) => {
+                    slot.evict();
+                    Some(*id)
+                }
                 None => return Admission::Shed,
-            }
+            };
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot {
@@ -182,11 +188,30 @@ impl Connections {
             close: Notify::new(),
         });
         slots.insert(id, slot.clone());
-        Admission::Admitted(Registration {
-            connections: self.clone(),
-            id,
-            slot,
+        Admission::Admitted(
+            Registration {
+                connections: self.clone(),
+                id,
+                slot,
+            },
+            evicted,
+        )
+    }
+
+    /// Waits until connection `id` has ended, or `bound` has passed. An
+    /// evicted connection has no request in progress: its task lets go of it
+    /// as soon as it runs.
+    pub(crate) async fn gone(&self, id: u64, bound: Duration) {
+        let _ = tokio::time::timeout(bound, async {
+            loop {
+                let ended = self.ended.notified();
+                if !self.lock().contains_key(&id) {
+                    return;
+                }
+                ended.await;
+            }
         })
+        .await;
     }
 
     /// Closes every connection still open; how many there were.
@@ -219,7 +244,7 @@ mod tests {
 
     fn admitted(c: &Arc<Connections>) -> Registration {
         match c.admit() {
-            Admission::Admitted(r) => r,
+            Admission::Admitted(r, _) => r,
             Admission::Shed => panic!("shed"),
         }
     }
@@ -230,11 +255,19 @@ mod tests {
         let first = admitted(&c);
         let second = admitted(&c);
         let _busy = Registration::busy(second.slot(), second.epoch());
-        let third = admitted(&c);
+        let Admission::Admitted(third, Some(evicted)) = c.admit() else {
+            panic!("no room made");
+        };
         // The idle one was told to close; the busy one was not.
+        assert_eq!(evicted, first.id);
         first.slot().closed().await;
         assert!(!second.slot().evicted.load(Ordering::Acquire));
+        let waiter = {
+            let c = c.clone();
+            tokio::spawn(async move { c.gone(evicted, Duration::from_secs(30)).await })
+        };
         drop(first);
+        waiter.await.unwrap();
         assert_eq!(c.len(), 2);
         drop(third);
     }

@@ -50,6 +50,10 @@ use connections::{Admission, Connections, Registration};
 pub use limits::{raise_descriptor_limit, Limits};
 pub use signals::{Signal, Signals};
 
+/// Longest the accept loop waits for a connection it evicted to let go of
+/// its descriptor (it is idle, so this is one scheduling of its task).
+const EVICTION_BOUND: Duration = Duration::from_secs(1);
+
 /// How long, after the grace has run out and the remaining connections are
 /// cut, the server waits for their tasks to let go of them.
 const CUT_BOUND: Duration = Duration::from_secs(1);
@@ -97,7 +101,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, remote)) => match connections.admit() {
-                    Admission::Admitted(registration) => {
+                    Admission::Admitted(registration, evicted) => {
                         tokio::spawn(serve_connection(Connection {
                             stream,
                             remote,
@@ -108,6 +112,9 @@ pub async fn serve(
                             stop: stop.clone(),
                             limits: limits.clone(),
                         }));
+                        if let Some(evicted) = evicted {
+                            connections.gone(evicted, EVICTION_BOUND).await;
+                        }
                     }
                     Admission::Shed => {
                         tracing::debug!(%remote, "connection cap reached and every connection busy: closed the new one");
