@@ -74,7 +74,8 @@ impl From<crate::store::StoreError> for AuthError {
         use crate::store::StoreError;
         match e {
             StoreError::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+                // Our stores log each fault once (`store/faults.rs`), not per request.
+                tracing::debug!(%cause, "database unavailable");
                 AuthError::Unavailable
             }
             other => {

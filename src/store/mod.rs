@@ -43,6 +43,7 @@
 
 pub mod counters;
 mod error;
+mod faults;
 mod migrate;
 mod model;
 mod options;

@@ -18,6 +18,7 @@ use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _}
 
 use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
+use super::faults::FaultLog;
 use super::migrate;
 use super::model::{storable, user_from_columns, NewUser, OutstandingToken, User};
 use super::options::StoreOptions;
@@ -31,6 +32,8 @@ use super::url::Backend;
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
+    reads: FaultLog,
+    writes: FaultLog,
 }
 
 impl PgDatabase {
@@ -55,23 +58,27 @@ impl PgDatabase {
         Self {
             pool,
             deadline: options.deadline(),
+            reads: FaultLog::new("reads"),
+            writes: FaultLog::new("writes"),
         }
     }
 
-    /// Runs one call under the client-side deadline.
+    /// Runs one call under the client-side deadline; its fault (if any)
+    /// noted in `faults`.
     async fn timed<T>(
         &self,
+        faults: &FaultLog,
         op: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.deadline, op).await {
+        faults.observe(match tokio::time::timeout(self.deadline, op).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::deadline(self.deadline)),
-        }
+        })
     }
 
     /// One statement; rows affected.
     async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        self.timed(async {
+        self.timed(&self.writes, async {
             let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
             Ok(done.rows_affected())
         })
@@ -84,8 +91,11 @@ impl PgDatabase {
         query: &'static str,
         params: &[Param<'_>],
     ) -> Result<Option<PgRow>, StoreError> {
-        self.timed(bind(sqlx::query(query), params).fetch_optional(&self.pool))
-            .await
+        self.timed(
+            &self.reads,
+            bind(sqlx::query(query), params).fetch_optional(&self.pool),
+        )
+        .await
     }
 
     async fn user(
@@ -101,7 +111,7 @@ impl PgDatabase {
     }
 
     async fn token_write(&self, op: TokenWrite) -> Result<bool, StoreError> {
-        self.timed(async {
+        self.timed(&self.writes, async {
             if let TokenWrite::Record(_) = &op {
                 let mut conn = self.pool.acquire().await?;
                 return apply(&mut PgTx(&mut conn), &op).await;
@@ -114,6 +124,9 @@ impl PgDatabase {
         .await
     }
 }
+
+/// Whether the session may write (`on` on a standby).
+const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
 
 /// Binds `params` in `$n` order.
 fn bind<'q>(
@@ -303,6 +316,23 @@ impl Database for PgDatabase {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.fetch(sql::PING, &[]).await.map(|_| ())
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let row = self.fetch(TRANSACTION_READ_ONLY, &[]).await?;
+        let read_only: String = row
+            .as_ref()
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(classify)?
+            .unwrap_or_default();
+        if read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "the PostgreSQL session is read-only (transaction_read_only = on; a standby?)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     async fn close(&self) {
