@@ -27,8 +27,7 @@ use super::token_writes::{apply, TokenWrite, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
-/// A PostgreSQL database behind a lazily connecting pool (a clone shares it).
-#[derive(Clone)]
+/// A PostgreSQL database behind a lazily connecting pool.
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
@@ -395,7 +394,13 @@ impl Database for PgDatabase {
     }
 
     fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
-        Some(std::sync::Arc::new(self.clone()))
+        // The same pool, with fault logs of its own.
+        Some(std::sync::Arc::new(PgDatabase {
+            pool: self.pool.clone(),
+            deadline: self.deadline,
+            reads: FaultLog::new("throttle counter reads"),
+            writes: FaultLog::new("throttle counter writes"),
+        }))
     }
 }
 
