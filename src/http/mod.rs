@@ -11,12 +11,14 @@
 //! - [`body`]: DRF's body parsing and field rules as an extractor;
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
+//! - [`jwks`]: `GET /.well-known/jwks.json`, the public verifying key.
 //! - `negotiate`: content negotiation and security headers for every answer.
 
 pub mod auth;
 pub mod body;
 mod client;
 mod json_body;
+pub mod jwks;
 pub mod metadata;
 mod negotiate;
 pub mod protected;
@@ -84,6 +86,7 @@ pub fn app(state: AppState) -> Router {
     Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
+        .jwks("/.well-known/jwks.json")
         .into_router_with_fallback()
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

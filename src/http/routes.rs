@@ -16,7 +16,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    protected, token_blacklist, token_obtain, token_obtain_sliding, token_refresh,
+    jwks, protected, token_blacklist, token_obtain, token_obtain_sliding, token_refresh,
     token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -111,6 +111,12 @@ async fn token_headers(mut res: Response) -> Response {
     res
 }
 
+async fn jwks_headers(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(jwks::ALLOW));
+    res
+}
+
 async fn protected_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(header::ALLOW, HeaderValue::from_static(protected::ALLOW));
@@ -155,6 +161,15 @@ impl Routes {
             .options(protected::protected_options)
             .fallback(protected::protected_other_method)
             .layer(middleware::map_response(protected_headers));
+        self.routes.push((path.to_owned(), methods));
+        self
+    }
+
+    /// Mounts the JWKS document (our public key) at `path` (e.g. `/.well-known/jwks.json`).
+    pub fn jwks(mut self, path: &str) -> Self {
+        let methods = get(jwks::jwks)
+            .fallback(jwks::other_method)
+            .layer(middleware::map_response(jwks_headers));
         self.routes.push((path.to_owned(), methods));
         self
     }
