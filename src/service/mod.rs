@@ -12,6 +12,7 @@ pub mod events;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
+mod sessions;
 mod validate;
 mod verify;
 
@@ -20,6 +21,7 @@ pub use client::ClientInfo;
 pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
+pub use sessions::{LogoutScope, SessionView};
 
 use std::sync::Arc;
 

@@ -1,13 +1,14 @@
 //! Obtain tokens with credentials (simplejwt's `TokenObtainPairSerializer` and
 //! `TokenObtainSlidingSerializer`): check the credentials, upgrade an outdated
-//! password hash, mint the token(s), record the long-lived one as outstanding.
+//! password hash, mint the token(s), start a session (who, when, from where)
+//! with the long-lived token as the first of its family.
 
 use serde::Serialize;
 
 use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::password::Verification;
-use crate::store::{OutstandingToken, User};
+use crate::store::{NewSession, OutstandingToken, User};
 use crate::token::{claims, Claims, Timestamp, TokenKind};
 
 /// The login answer, in simplejwt's key order.
@@ -40,7 +41,7 @@ impl AuthService {
         let now = Timestamp::now();
         let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
-        self.record_login(&user, &refresh, now).await?;
+        self.record_login(&user, &refresh, now, client).await?;
         Ok(TokenPair {
             refresh: self.encode(&mut refresh)?,
             access: self.encode(&mut access)?,
@@ -58,7 +59,7 @@ impl AuthService {
         let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
-        self.record_login(&user, &sliding, now).await?;
+        self.record_login(&user, &sliding, now, client).await?;
         Ok(SlidingToken {
             token: self.encode(&mut sliding)?,
         })
@@ -128,23 +129,31 @@ impl AuthService {
         token
     }
 
-    /// Records the long-lived token as outstanding and, with
-    /// `UPDATE_LAST_LOGIN`, the login time.
+    /// Starts the login's session with the long-lived token as its first
+    /// token (a token without an id is recorded nowhere) and, with
+    /// `UPDATE_LAST_LOGIN`, records the login time.
     async fn record_login(
         &self,
         user: &User,
         token: &Claims,
         now: Timestamp,
+        client: &ClientInfo,
     ) -> Result<(), AuthError> {
         if let Some(jti) = claims::jti(self.settings(), token) {
-            self.token_store()
-                .add_outstanding(&OutstandingToken {
-                    jti: jti.to_owned(),
-                    user_id: Some(user.id),
-                    created_at: Some(now.epoch()),
-                    expires_at: claims::exp(token).unwrap_or(now.epoch()),
-                })
-                .await?;
+            let session = NewSession {
+                public_id: crate::token::new_jti(),
+                user_id: user.id,
+                created_at: now.epoch(),
+                user_agent: client.user_agent.clone(),
+                ip: client.ip.map(|ip| ip.to_string()),
+            };
+            let first = OutstandingToken {
+                jti: jti.to_owned(),
+                user_id: Some(user.id),
+                created_at: Some(now.epoch()),
+                expires_at: claims::exp(token).unwrap_or(now.epoch()),
+            };
+            self.token_store().start_session(&session, &first).await?;
         }
         if self.settings().update_last_login() {
             self.user_store()
