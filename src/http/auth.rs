@@ -28,11 +28,31 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
-    parts
+/// The service from the state, and the credentials from `AUTH_HEADER_NAME`:
+/// its one value, `None` when absent. A request carrying the header twice
+/// never authenticates, whatever either value is: Django joins repeated
+/// headers with `,`, so `Bearer a` + `Bearer b` reaches simplejwt as
+/// `Bearer a,Bearer b` — three space-delimited parts — and is refused with
+/// `bad_authorization_header` (401); we give that answer for every repetition
+/// instead of guessing which copy a proxy looked at.
+fn credentials<'a, S>(
+    parts: &'a Parts,
+    state: &S,
+) -> (AuthService, Result<Option<&'a [u8]>, AuthError>)
+where
+    AuthService: FromRef<S>,
+{
+    let service = AuthService::from_ref(state);
+    let mut values = parts
         .headers
-        .get(service.settings().auth_header_name())
-        .map(|v| v.as_bytes())
+        .get_all(service.settings().auth_header_name())
+        .iter();
+    let first = values.next();
+    let header = match values.next() {
+        Some(_) => Err(AuthError::BadAuthorizationHeader),
+        None => Ok(first.map(|v| v.as_bytes())),
+    };
+    (service, header)
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -47,8 +67,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
+        match service.authenticate(header).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -68,8 +89,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
+        match service.authenticate(header).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
@@ -89,9 +111,10 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
+        let (service, header) = credentials(parts, state);
+        let header = header.map_err(|e| reject(&service, e))?;
         service
-            .authenticate_stateless(header(&service, parts))
+            .authenticate_stateless(header)
             .await
             .map(TokenAuth)
             .map_err(|e| reject(&service, e))
