@@ -372,3 +372,44 @@ fn reuse_detection_needs_rotation_with_blacklisting() {
     assert_eq!(hardened.refresh_reuse_grace().as_secs(), 10);
     assert!(hardened.rotate_refresh_tokens() && hardened.blacklist_after_rotation());
 }
+
+backend_tests!(
+    a_logout_that_answered_wins_over_refreshes_in_flight,
+    |db: TestDb| async move {
+        const N: usize = 12;
+        let app = app(db, &ROTATE).await;
+        for round in 0..4 {
+            let r0 = login(&app.service).await;
+            let r1 = rotate(&app.service, &r0).await.unwrap();
+            // Refreshes with r1 (one wins) and one global logout with r1, at once.
+            let results = together(N, |i| {
+                let service = app.service.clone();
+                let r1 = r1.clone();
+                async move {
+                    if i == 0 {
+                        service
+                            .logout(&r1, simplejwt::service::LogoutScope::Global, &client())
+                            .await
+                            .map(|_| String::new())
+                    } else {
+                        rotate(&service, &r1).await
+                    }
+                }
+            })
+            .await;
+            // Every call has answered: no refresh token handed out works.
+            for token in results.into_iter().flatten().filter(|t| !t.is_empty()) {
+                assert!(
+                    is_blacklisted_error(&rotate(&app.service, &token).await),
+                    "round {round}: a token from a refresh in flight outlived the logout"
+                );
+            }
+            assert!(app
+                .store
+                .live_sessions(1, epoch_now())
+                .await
+                .unwrap()
+                .is_empty());
+        }
+    }
+);

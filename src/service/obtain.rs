@@ -39,9 +39,12 @@ impl AuthService {
     ) -> Result<TokenPair, AuthError> {
         let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
+        let session = crate::token::new_jti();
         let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
+        self.add_session_id(&mut refresh, &session);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
-        self.record_login(&user, &refresh, now, client).await?;
+        self.record_login(&user, &refresh, now, &session, client)
+            .await?;
         Ok(TokenPair {
             refresh: self.encode(&mut refresh)?,
             access: self.encode(&mut access)?,
@@ -58,8 +61,11 @@ impl AuthService {
     ) -> Result<SlidingToken, AuthError> {
         let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
+        let session = crate::token::new_jti();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
-        self.record_login(&user, &sliding, now, client).await?;
+        self.add_session_id(&mut sliding, &session);
+        self.record_login(&user, &sliding, now, &session, client)
+            .await?;
         Ok(SlidingToken {
             token: self.encode(&mut sliding)?,
         })
@@ -135,6 +141,14 @@ impl AuthService {
         token
     }
 
+    /// With `SESSION_ID_CLAIM`, the session's public id as that claim
+    /// (rotation and access tokens copy it on).
+    fn add_session_id(&self, token: &mut Claims, session_id: &str) {
+        if let Some(claim) = self.settings().session_id_claim() {
+            token.insert(claim.to_owned(), session_id.into());
+        }
+    }
+
     /// Starts the login's session with the long-lived token as its first
     /// token (a token without an id is recorded nowhere) and, with
     /// `UPDATE_LAST_LOGIN`, records the login time.
@@ -143,11 +157,12 @@ impl AuthService {
         user: &User,
         token: &Claims,
         now: Timestamp,
+        session_id: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         if let Some(jti) = claims::jti(self.settings(), token) {
             let session = NewSession {
-                public_id: crate::token::new_jti(),
+                public_id: session_id.to_owned(),
                 user_id: user.id,
                 created_at: now.epoch(),
                 user_agent: client.user_agent.clone(),

@@ -16,7 +16,7 @@ use super::validate::Expect;
 use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::store::{OutstandingToken, SessionRecord};
-use crate::token::{claims, Timestamp, TokenError};
+use crate::token::{claims, Claims, Timestamp, TokenError};
 
 /// Which sessions a logout ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,6 +73,13 @@ impl SessionView {
 }
 
 impl AuthService {
+    /// The session id a token carries in `SESSION_ID_CLAIM`, when that
+    /// setting names a claim and the token has it.
+    pub fn session_id_of<'c>(&self, claims: &'c Claims) -> Option<&'c str> {
+        let claim = self.settings().session_id_claim()?;
+        claims.get(claim)?.as_str()
+    }
+
     /// Logs out with a refresh token: ends the sessions `scope` names and
     /// blacklists the presented token (except for [`LogoutScope::Others`]).
     /// Returns how many sessions were ended. The token must be valid and

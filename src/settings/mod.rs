@@ -139,6 +139,10 @@ declare_settings! {
     /// it. 0 turns it off. Needs ROTATE_REFRESH_TOKENS and
     /// BLACKLIST_AFTER_ROTATION.
     "REFRESH_REUSE_GRACE" refresh_reuse_grace: Span = "0s", hardened "10s";
+    /// (This server's own.) The claim carrying the session's public id in
+    /// refresh and access tokens, so the device list can mark the caller's
+    /// own session. `None`: tokens carry no session id (simplejwt's claims).
+    "SESSION_ID_CLAIM" session_id_claim: OptionalClaimName = "None", hardened "sid";
 
     // ==== browser sessions: cookies and CSRF =========================
     // (declarations of the cookie transport go here)
@@ -276,6 +280,9 @@ impl Settings {
         }
         if let Some(c) = &self.jti_claim {
             names.push(("JTI_CLAIM", c));
+        }
+        if let Some(c) = &self.session_id_claim {
+            names.push(("SESSION_ID_CLAIM", c));
         }
         names.extend(
             self.token_claims

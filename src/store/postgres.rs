@@ -321,6 +321,9 @@ impl TokenStore for PgDatabase {
         public_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false); // no stored id contains NUL
+        }
         let public_id = public_id.to_owned();
         self.token_write(TokenWrite::EndSession {
             user_id,

@@ -232,6 +232,9 @@ impl TokenStore for SqliteDatabase {
         public_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false); // no stored id contains NUL
+        }
         let public_id = public_id.to_owned();
         self.writer
             .token(TokenWrite::EndSession {
