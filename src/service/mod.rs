@@ -13,6 +13,7 @@ mod obtain;
 mod refresh;
 mod refresh_sliding;
 pub mod throttle;
+mod sessions;
 mod validate;
 mod verify;
 
@@ -22,6 +23,7 @@ pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 pub use throttle::Throttle;
+pub use sessions::{LogoutScope, SessionView};
 
 use std::sync::Arc;
 
