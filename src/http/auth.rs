@@ -10,13 +10,16 @@
 //!
 //! Both find the [`AuthService`] through `FromRef`, so an application's own
 //! state can hold it. A failed authentication is a 401 with simplejwt's body
-//! and `WWW-Authenticate`. There is deliberately no `Option<AuthUser>`
+//! and `WWW-Authenticate`. With `AUTH_COOKIE`, a request without the header
+//! is authenticated by the access cookie (unsafe methods then pass
+//! [`super::csrf`] first, a layer on the routes). There is deliberately no `Option<AuthUser>`
 //! shortcut: it would treat an invalid token like a missing one; use
 //! [`MaybeAuthUser`], which refuses invalid tokens and passes only their absence.
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
+use super::cookies::{self, TokenCookie};
 use super::response::{challenge, AuthRejection};
 use crate::error::AuthError;
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
@@ -28,11 +31,23 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-fn header<'a>(service: &AuthService, parts: &'a Parts) -> Option<&'a [u8]> {
-    parts
+/// The token of the request: from the `Authorization` header (or
+/// `AUTH_HEADER_NAME`), else, with `AUTH_COOKIE`, from the access cookie.
+/// The cookie is read only when the header gave none: a header request pays
+/// one flag test.
+fn token<'a>(service: &AuthService, parts: &'a Parts) -> Result<Option<&'a [u8]>, AuthError> {
+    let settings = service.settings();
+    let header = parts
         .headers
-        .get(service.settings().auth_header_name())
-        .map(|v| v.as_bytes())
+        .get(settings.auth_header_name())
+        .map(|v| v.as_bytes());
+    match service.raw_token(header)? {
+        Some(token) => Ok(Some(token)),
+        None if settings.auth_cookie() => {
+            Ok(cookies::read(&parts.headers, settings, TokenCookie::Access).map(str::as_bytes))
+        }
+        None => Ok(None),
+    }
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -48,7 +63,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
+        match service.authenticate_token(token).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -69,7 +85,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
-        match service.authenticate(header(&service, parts)).await {
+        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
+        match service.authenticate_token(token).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
@@ -90,8 +107,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = AuthService::from_ref(state);
+        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
         service
-            .authenticate_stateless(header(&service, parts))
+            .authenticate_stateless_token(token)
             .await
             .map(TokenAuth)
             .map_err(|e| reject(&service, e))
