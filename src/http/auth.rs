@@ -31,17 +31,40 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-/// The token of the request: from the `Authorization` header (or
-/// `AUTH_HEADER_NAME`), else, with `AUTH_COOKIE`, from the access cookie.
-/// The cookie is read only when the header gave none: a header request pays
-/// one flag test.
-fn token<'a>(service: &AuthService, parts: &'a Parts) -> Result<Option<&'a [u8]>, AuthError> {
+/// The service from the state, and the token: from `AUTH_HEADER_NAME`
+/// (its one value), else, with `AUTH_COOKIE`, from the access cookie;
+/// `None` when neither is there. The cookie is read only when the header
+/// gave no token: a header request pays one flag test.
+///
+/// A request carrying the header twice never authenticates, whatever either
+/// value is: Django joins repeated headers with `,`, so `Bearer a` +
+/// `Bearer b` reaches simplejwt as `Bearer a,Bearer b` — three
+/// space-delimited parts — and is refused with `bad_authorization_header`
+/// (401); we give that answer for every repetition instead of guessing which
+/// copy a proxy looked at.
+fn credentials<'a, S>(
+    parts: &'a Parts,
+    state: &S,
+) -> (AuthService, Result<Option<&'a [u8]>, AuthError>)
+where
+    AuthService: FromRef<S>,
+{
+    let service = AuthService::from_ref(state);
+    let token = header_or_cookie(&service, parts);
+    (service, token)
+}
+
+fn header_or_cookie<'a>(
+    service: &AuthService,
+    parts: &'a Parts,
+) -> Result<Option<&'a [u8]>, AuthError> {
     let settings = service.settings();
-    let header = parts
-        .headers
-        .get(settings.auth_header_name())
-        .map(|v| v.as_bytes());
-    match service.raw_token(header)? {
+    let mut values = parts.headers.get_all(settings.auth_header_name()).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(AuthError::BadAuthorizationHeader);
+    }
+    match service.raw_token(first.map(|v| v.as_bytes()))? {
         Some(token) => Ok(Some(token)),
         None if settings.auth_cookie() => {
             Ok(cookies::read(&parts.headers, settings, TokenCookie::Access).map(str::as_bytes))
@@ -62,8 +85,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
         match service.authenticate_token(token).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(e) => Err(reject(&service, e)),
@@ -84,8 +107,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
         match service.authenticate_token(token).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
@@ -106,8 +129,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = AuthService::from_ref(state);
-        let token = token(&service, parts).map_err(|e| reject(&service, e))?;
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
         service
             .authenticate_stateless_token(token)
             .await

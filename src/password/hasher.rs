@@ -14,6 +14,14 @@
 //!   a real verification, and building it costs nothing (no argon2 run, no
 //!   hashing memory held from start-up). Each one is counted
 //!   ([`HasherStats::dummy_verifications`]).
+//! * **Legacy hashes cost the same.** A Django `pbkdf2_sha256` hash costs
+//!   PBKDF2 (≈ 6× one argon2id check at Django 5.2's million iterations), so
+//!   without more, a wrong password for an imported user is slower than one
+//!   for an unknown user, and tells which accounts exist. Every failed
+//!   verification therefore costs the same work: one argon2id verification
+//!   (the user's, or the dummy) plus PBKDF2 up to the floor
+//!   ([`HasherConfig::pbkdf2_floor`], raised to the largest count met). A
+//!   success pays only its own hash: the caller knew the password.
 //! * **Refused before any work.** Passwords longer than 4096 bytes (Django's
 //!   cap) are refused without hashing, and without the dummy: the quick answer
 //!   only tells the caller the length of the password it sent, nothing about
@@ -25,6 +33,7 @@
 //! [`HasherStats::dummy_verifications`]: super::HasherStats::dummy_verifications
 //! [`HasherStats::jobs_running`]: super::HasherStats::jobs_running
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use argon2::Params;
@@ -53,6 +62,8 @@ pub(super) struct Hasher {
     pub(super) memory: BlockPool,
     dummy_verifications: Counter,
     running: Gauge,
+    /// PBKDF2 iterations every failed verification costs at least.
+    pbkdf2_floor: AtomicU32,
 }
 
 impl Hasher {
@@ -67,6 +78,7 @@ impl Hasher {
             dummy,
             dummy_verifications: Counter::default(),
             running: Gauge::default(),
+            pbkdf2_floor: AtomicU32::new(config.pbkdf2_floor),
         })
     }
 
@@ -97,25 +109,60 @@ impl Hasher {
         let (_, _running) = self.running.enter();
         let Some(stored) = stored else {
             self.run_dummy(password);
+            self.pad_pbkdf2(0);
             return Verification::Invalid;
         };
+        let pbkdf2 = formats::pbkdf2_iterations(stored);
+        if let Some(n) = pbkdf2 {
+            self.pbkdf2_floor.fetch_max(n, Ordering::Relaxed);
+        }
         match formats::check(password, stored, &self.params, &self.memory) {
             Check::Match { needs_rehash } => Verification::Valid { needs_rehash },
-            Check::Mismatch => Verification::Invalid,
+            Check::Mismatch => {
+                match pbkdf2 {
+                    // The argon2id part that a pbkdf2 check lacks (not counted
+                    // as a dummy verification: the user exists).
+                    Some(n) => {
+                        self.argon2_pad(password);
+                        self.pad_pbkdf2(n);
+                    }
+                    None => self.pad_pbkdf2(0),
+                }
+                Verification::Invalid
+            }
             Check::Unverifiable => {
                 self.run_dummy(password);
+                self.pad_pbkdf2(0);
                 Verification::Invalid
             }
         }
     }
 
-    /// One argon2id verification with the current parameters, result discarded.
-    fn run_dummy(&self, password: &[u8]) {
-        self.dummy_verifications.increment();
+    /// The PBKDF2 floor in effect (configured, or the largest count met).
+    pub(super) fn pbkdf2_floor(&self) -> u32 {
+        self.pbkdf2_floor.load(Ordering::Relaxed)
+    }
+
+    /// PBKDF2 work from `spent` iterations up to the floor.
+    fn pad_pbkdf2(&self, spent: u32) {
+        let floor = self.pbkdf2_floor();
+        if floor > spent {
+            formats::burn_pbkdf2(floor - spent);
+        }
+    }
+
+    /// One argon2id verification against the dummy, uncounted.
+    fn argon2_pad(&self, password: &[u8]) {
         std::hint::black_box(matches!(
             formats::check(password, &self.dummy, &self.params, &self.memory),
             Check::Match { .. }
         ));
+    }
+
+    /// One argon2id verification with the current parameters, result discarded.
+    fn run_dummy(&self, password: &[u8]) {
+        self.dummy_verifications.increment();
+        self.argon2_pad(password);
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) fn small_config() -> HasherConfig {
         memory_kib: 64,
         iterations: 1,
         parallelism: 1,
+        pbkdf2_floor: 0,
     }
 }
 

@@ -30,6 +30,15 @@ pub struct HasherConfig {
     pub iterations: u32,
     /// argon2id lanes (parallelism) of new hashes. Default 1 (OWASP).
     pub parallelism: u32,
+    /// PBKDF2-SHA256 iterations that every failed verification costs at
+    /// least, so that a wrong password for a user with a legacy Django
+    /// `pbkdf2_sha256` hash, an unknown user and a user with an argon2id hash
+    /// take the same time (each costs one argon2id verification plus this many
+    /// PBKDF2 iterations). Raised automatically to the largest count met in a
+    /// stored hash; set it to your imported hashes' count (Django 5.2:
+    /// 1 000 000) so that the first logins after a start are equal too.
+    /// Default 0: only what has been met.
+    pub pbkdf2_floor: u32,
 }
 
 impl Default for HasherConfig {
@@ -40,6 +49,7 @@ impl Default for HasherConfig {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            pbkdf2_floor: 0,
         }
     }
 }

@@ -88,14 +88,20 @@ impl AuthService {
     }
 
     /// Django's `authenticate()` for an active user, re-hashing an outdated
-    /// stored hash while the plaintext is at hand.
+    /// stored hash while the plaintext is at hand. Unknown user, inactive
+    /// user and wrong password cost the same (see `password/hasher.rs`).
     async fn check_credentials(&self, username: &str, password: &str) -> Result<User, AuthError> {
         let store = self.user_store();
         let user = store.user_by_username(username).await?;
-        let verification = self
-            .hasher()
-            .verify(password, user.as_ref().map(|u| u.password.as_str()))
-            .await?;
+        // An inactive user can never log in: checking their password against
+        // the dummy (as for an unknown user) gives the same answer in the same
+        // time, where checking their own hash would tell a right password (or
+        // a cheaper hash) by its speed.
+        let stored = user
+            .as_ref()
+            .filter(|u| u.is_active)
+            .map(|u| u.password.as_str());
+        let verification = self.hasher().verify(password, stored).await?;
         let (needs_rehash, mut user) = match (verification, user) {
             (Verification::Valid { needs_rehash }, Some(u)) if u.is_active => (needs_rehash, u),
             _ => return Err(AuthError::NoActiveAccount),

@@ -36,6 +36,12 @@ declare_settings! {
     "HASH_CONCURRENCY" hash_concurrency: OptionalCount<1, 1024> = "auto";
     /// Logins that may queue for a hashing slot before more get 503.
     "HASH_MAX_WAITING" hash_max_waiting: Count<0, 1000000> = "256";
+    /// PBKDF2-SHA256 iterations every failed login costs at least, so that a
+    /// wrong password for an imported Django `pbkdf2_sha256` user, an unknown
+    /// user and an argon2id user take the same time. Raised by itself to the
+    /// largest count met; set it to your imported hashes' count (Django 5.2:
+    /// 1000000) when the users table holds such hashes.
+    "HASH_PBKDF2_FLOOR" hash_pbkdf2_floor: Count<0, 10000000> = "0";
     /// Request bodies over this many bytes are refused with 413.
     "MAX_BODY_BYTES" max_body_bytes: Count<1024, 16777216> = "65536";
     /// Where `serve` keeps the signing key it generates when SIGNING_KEY is
@@ -124,6 +130,7 @@ impl ServerOptions {
     pub fn hasher_config(&self) -> HasherConfig {
         let mut config = HasherConfig {
             max_waiting: self.hash_max_waiting as usize,
+            pbkdf2_floor: self.hash_pbkdf2_floor as u32,
             ..HasherConfig::default()
         };
         if let Some(n) = self.hash_concurrency {

@@ -4,7 +4,9 @@
 //! the same token gets the same verdict here and on the reference:
 //! signature with the pinned algorithm, then `iat` (not in the future), `nbf`,
 //! `exp` (expired when `exp <= now - LEEWAY`), `iss`, `aud`, and `sub`/`jti`
-//! being strings. Everything is refused before any work when the token is
+//! being strings. Stricter than PyJWT (RFC 8725): a header carrying a key or a
+//! key URL (`jwk`, `jku`, `x5u`, `x5c`, `x5t`), `crit`, or a `kid` that is not
+//! ours is refused. Everything is refused before any work when the token is
 //! longer than `TOKEN_MAX_BYTES`. Any failure other than expiry is
 //! [`TokenError::Invalid`]: a client learns nothing more about a forged token.
 
@@ -16,6 +18,11 @@ use super::json::to_ascii_vec;
 use super::{Timestamp, TokenError};
 use crate::keys::Keys;
 use crate::settings::{algorithm_name, Settings};
+
+/// JOSE header parameters that carry or point to a key, or demand extensions:
+/// a token carrying any of them is invalid, whatever its signature.
+pub const REFUSED_HEADER_PARAMETERS: [&str; 7] =
+    ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit"];
 
 /// Encodes and decodes tokens with one key pair and one set of claim rules.
 #[derive(Debug, Clone)]
@@ -125,11 +132,19 @@ impl TokenBackend {
             Some(Value::String(alg)) if alg == self.alg_name => {}
             _ => return Err(TokenError::Invalid),
         }
-        // We implement no extensions, so any critical one must be refused (RFC 7515 §4.1.11).
-        if header.contains_key("crit") {
+        // We implement no extensions, so any critical one must be refused
+        // (RFC 7515 §4.1.11); a header offering its own key or a URL to fetch
+        // one is an attack on verifiers that trust it (RFC 8725 §3.10): the key
+        // always comes from configuration, so such a token is refused outright.
+        if REFUSED_HEADER_PARAMETERS
+            .iter()
+            .any(|name| header.contains_key(*name))
+        {
             return Err(TokenError::Invalid);
         }
-        if header.get("kid").is_some_and(|k| !k.is_string()) {
+        // A `kid` must name one of our keys: we mint tokens without one and
+        // hold a single key, so any `kid` is foreign.
+        if header.contains_key("kid") {
             return Err(TokenError::Invalid);
         }
         Ok(())

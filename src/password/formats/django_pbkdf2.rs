@@ -31,6 +31,35 @@ pub(super) enum Pbkdf2Digest {
     Sha1,
 }
 
+/// The iteration count of a well-formed `pbkdf2_sha256$…` / `pbkdf2_sha1$…`
+/// string within the bound, without verifying anything.
+pub(in crate::password) fn iterations_of(stored: &str) -> Option<u32> {
+    let rest = stored
+        .strip_prefix("pbkdf2_sha256$")
+        .or_else(|| stored.strip_prefix("pbkdf2_sha1$"))?;
+    let count = rest.split('$').next()?;
+    if count.is_empty() || count.starts_with('0') || !count.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    count
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= MAX_PBKDF2_ITERATIONS)
+}
+
+/// `iterations` rounds of PBKDF2-HMAC-SHA256 whose result is thrown away:
+/// the cost of verifying a `pbkdf2_sha256` hash with that count.
+pub(in crate::password) fn burn(iterations: u32) {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+        b"timing pad",
+        b"abcdefghijklmnopqrstuv",
+        iterations,
+        &mut out,
+    );
+    std::hint::black_box(out);
+}
+
 /// `rest` is what follows `pbkdf2_sha256$`: `<iterations>$<salt>$<base64 hash>`.
 /// Like Django, re-encodes with the stored salt and iterations and compares the
 /// base64 text in constant time.
@@ -110,8 +139,45 @@ mod tests {
                 Verification::Invalid
             );
         }
-        // A mismatch on a well-formed hash is a real verification, not the dummy.
+        // A mismatch on a well-formed hash is a real verification, not the
+        // dummy (its argon2id timing pad is not counted as one).
         assert_eq!(dummy_runs(&h), 0);
+    }
+
+    #[test]
+    fn failed_verifications_learn_and_pay_the_pbkdf2_floor() {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let h = small();
+        assert_eq!(h.inner.hasher.pbkdf2_floor(), 0);
+        let mut dk = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"pw", b"salt", 1000, &mut dk);
+        let stored = format!("pbkdf2_sha256${}$salt${}", 1000, STANDARD.encode(dk));
+        assert_eq!(
+            h.verify_blocking("px", Some(&stored)),
+            Verification::Invalid
+        );
+        assert_eq!(h.inner.hasher.pbkdf2_floor(), 1000);
+        // A lower count or a refused one does not lower or poison the floor.
+        let low = stored.replacen("$1000$", "$10$", 1);
+        let _ = h.verify_blocking("px", Some(&low));
+        let absurd = stored.replacen("$1000$", "$50000000$", 1);
+        let _ = h.verify_blocking("px", Some(&absurd));
+        assert_eq!(h.inner.hasher.pbkdf2_floor(), 1000);
+        // A configured floor is where it starts.
+        let configured = PasswordHasher::new(crate::password::HasherConfig {
+            pbkdf2_floor: 5000,
+            ..crate::password::testing::small_config()
+        })
+        .unwrap();
+        let _ = configured.verify_blocking("px", Some(&stored));
+        assert_eq!(configured.inner.hasher.pbkdf2_floor(), 5000);
+        assert_eq!(
+            super::iterations_of("pbkdf2_sha1$720000$s$h"),
+            Some(720_000)
+        );
+        assert_eq!(super::iterations_of("pbkdf2_sha256$0720000$s$h"), None);
+        assert_eq!(super::iterations_of("argon2$argon2id$v=19"), None);
     }
 
     #[test]

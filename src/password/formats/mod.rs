@@ -34,6 +34,7 @@ use super::memory::BlockPool;
 #[cfg(test)]
 pub(super) use self::argon2_phc::MAX_ARGON2_MEMORY_KIB;
 pub(super) use self::argon2_phc::{hash, new_params, write_django, OUTPUT_BYTES, SALT_BYTES};
+pub(super) use self::django_pbkdf2::{burn as burn_pbkdf2, iterations_of as pbkdf2_iterations};
 pub(super) use self::outcome::Check;
 
 /// Django marks unusable passwords with this prefix.

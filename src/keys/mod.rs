@@ -3,11 +3,15 @@
 //! The algorithm is pinned by configuration: the key pair is built for exactly
 //! one algorithm and a token whose header names any other is refused before a
 //! signature is checked (no `alg: none`, no HS/RS confusion). Keys are never
-//! taken from a token's header (`jwk`, `jku`, `x5c`, `kid` are ignored).
+//! taken from a token's header: `token/backend.rs` refuses tokens whose
+//! header carries `jwk`, `jku`, `x5u`, `x5c`, `crit` or a foreign `kid`.
 //!
-//! Bad material fails at start, naming the setting: an HMAC secret shorter than
-//! the hash output (RFC 7518 §3.2), an unreadable PEM, or a private and public
-//! key that do not belong together (checked by signing and verifying a probe).
+//! Bad material fails at start, naming the setting: an HMAC secret found in
+//! lists of leaked JWT secrets ([`leaked`]) or shorter than the hash output
+//! (RFC 7518 §3.2), a PEM in a form the algorithm does not take or cannot read
+//! ([`pem`] names the form received and the forms taken; SEC1 EC keys are
+//! read), or a private and public key that do not belong together (checked by
+//! signing and verifying a probe).
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -15,6 +19,9 @@ use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::settings::{algorithm_name, Settings, SettingsError};
+
+pub mod leaked;
+pub mod pem;
 
 /// An HMAC already keyed with the secret: each signature clones it instead
 /// of running the key schedule again (the hot path of every request).
@@ -119,6 +126,13 @@ impl Keys {
             .ok_or_else(|| SettingsError::new("SIGNING_KEY", "is not set"))?;
         let (encoding, decoding) = if is_hmac(alg) {
             let secret = signing.expose().as_bytes();
+            if leaked::is_leaked(signing.expose()) {
+                return Err(SettingsError::new(
+                    "SIGNING_KEY",
+                    "is a publicly known example secret (found in lists of leaked JWT secrets): \
+                     anyone can forge tokens with it; generate one with `simplejwt keygen`",
+                ));
+            }
             let min = min_hmac_key_len(alg);
             if secret.len() < min {
                 return Err(SettingsError::new(
@@ -135,7 +149,6 @@ impl Keys {
                 DecodingKey::from_secret(secret),
             )
         } else {
-            let private = signing.expose().as_bytes();
             let public = settings.verifying_key().ok_or_else(|| {
                 SettingsError::new(
                     "VERIFYING_KEY",
@@ -145,30 +158,10 @@ impl Keys {
                     ),
                 )
             })?;
-            let bad = |name: &str, e: jsonwebtoken::errors::Error| {
-                SettingsError::new(
-                    name,
-                    format!("is not a valid {} PEM key: {e}", algorithm_name(alg)),
-                )
-            };
-            let (enc, dec) = match alg {
-                Algorithm::ES256 | Algorithm::ES384 => (
-                    EncodingKey::from_ec_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
-                    DecodingKey::from_ec_pem(public.as_bytes())
-                        .map_err(|e| bad("VERIFYING_KEY", e))?,
-                ),
-                Algorithm::EdDSA => (
-                    EncodingKey::from_ed_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
-                    DecodingKey::from_ed_pem(public.as_bytes())
-                        .map_err(|e| bad("VERIFYING_KEY", e))?,
-                ),
-                _ => (
-                    EncodingKey::from_rsa_pem(private).map_err(|e| bad("SIGNING_KEY", e))?,
-                    DecodingKey::from_rsa_pem(public.as_bytes())
-                        .map_err(|e| bad("VERIFYING_KEY", e))?,
-                ),
-            };
-            (enc, dec)
+            (
+                pem::signing_key(alg, signing.expose())?,
+                pem::verifying_key(alg, public)?,
+            )
         };
         let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg));
         let hmac = if is_hmac(alg) {
