@@ -102,6 +102,11 @@ test('the protected call works, and keeps working past several expiries without 
   }
   await callProtected(page);
   assert.equal(await page.getByRole('button', { name: 'Log in' }).isVisible(), false);
+  // `SCREENSHOT=docs/browser-session.png tests/browser/run.sh` refreshes the README's picture.
+  if (process.env.SCREENSHOT) {
+    await page.setViewportSize({ width: 760, height: 560 });
+    await page.screenshot({ path: process.env.SCREENSHOT });
+  }
   assert.ok(statuses.length >= 4 && statuses.every((s) => s === 200), `refreshes: ${statuses}`);
   await context.close();
 });
