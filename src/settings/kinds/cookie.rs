@@ -11,7 +11,7 @@ pub enum CookieName {}
 impl Kind for CookieName {
     type Value = String;
     type Ref<'a> = &'a str;
-    const FORM: &'static str = "cookie name (letters, digits, -_.!#$%&'*+^`|~)";
+    const FORM: &'static str = "cookie name (an RFC 6265 token, no prefix)";
     fn parse(raw: &str) -> Result<String, String> {
         let v = raw.trim().to_owned();
         Self::check(&v)?;
