@@ -12,8 +12,8 @@ pub mod events;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
-pub mod throttle;
 mod sessions;
+pub mod throttle;
 mod validate;
 mod verify;
 
@@ -22,8 +22,8 @@ pub use client::ClientInfo;
 pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
-pub use throttle::Throttle;
 pub use sessions::{LogoutScope, SessionView};
+pub use throttle::Throttle;
 
 use std::sync::Arc;
 
