@@ -7,7 +7,8 @@
 //!   mounts every token endpoint under a prefix for merging into an
 //!   application, [`app`] is what the `simplejwt` server serves.
 //! - one module per endpoint (`token_obtain`, `token_refresh`, …,
-//!   `protected`): the handler and its `OPTIONS` document.
+//!   `protected`): the handler and its `OPTIONS` document; [`health`]: the
+//!   `/healthz` and `/readyz` probes.
 //! - [`body`]: DRF's body parsing and field rules as an extractor;
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
@@ -16,6 +17,7 @@
 pub mod auth;
 pub mod body;
 mod client;
+pub mod health;
 mod json_body;
 pub mod metadata;
 mod negotiate;
@@ -77,13 +79,14 @@ pub fn router(state: AppState, prefix: &str) -> Router {
 }
 
 /// The whole server: token endpoints under `/api/token/`, `GET /api/protected/`,
-/// a redirect to the slashed path for paths missing their trailing slash
+/// the probes `/healthz` and `/readyz`, a redirect to the slashed path for paths missing their trailing slash
 /// (Django's `APPEND_SLASH`), JSON 404s, security headers, and a JSON 500
 /// instead of a dropped connection if a handler panics.
 pub fn app(state: AppState) -> Router {
     Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
+        .health("")
         .into_router_with_fallback()
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -9,6 +9,7 @@ mod authenticate;
 mod blacklist;
 pub mod client;
 pub mod events;
+mod health;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
@@ -63,6 +64,8 @@ struct Inner {
     backend: Backend,
     users: Arc<dyn UserStore>,
     token_store: Arc<dyn TokenStore>,
+    /// Our database as a whole (the same as `token_store`), for readiness.
+    database: Arc<dyn Database>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
     sinks: Vec<Arc<dyn EventSink>>,
@@ -248,7 +251,8 @@ impl AuthServiceBuilder {
                 tokens,
                 backend: self.store.backend(),
                 users: self.user_store.unwrap_or_else(|| self.store.clone()),
-                token_store: self.store,
+                token_store: self.store.clone(),
+                database: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
                 sinks: if self.sinks.is_empty() {

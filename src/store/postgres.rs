@@ -303,6 +303,18 @@ impl Database for PgDatabase {
         self.fetch(sql::PING, &[]).await.map(|_| ())
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        let rows = self
+            .timed(sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool))
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|row| int(row, 0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(classify)?;
+        migrate::current(&migrate::POSTGRES, &applied)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
