@@ -32,6 +32,8 @@
 pub mod error;
 pub mod http;
 pub mod keys;
+#[cfg(feature = "cli")]
+pub mod logging;
 pub mod password;
 pub mod service;
 pub mod settings;

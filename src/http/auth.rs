@@ -13,10 +13,13 @@
 //! and `WWW-Authenticate`. There is deliberately no `Option<AuthUser>`
 //! shortcut: it would treat an invalid token like a missing one; use
 //! [`MaybeAuthUser`], which refuses invalid tokens and passes only their absence.
+//! An authenticated user's id goes into the request's log span
+//! ([`super::access_log`]).
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
+use super::access_log::record_user_id;
 use super::response::{challenge, AuthRejection};
 use crate::error::AuthError;
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
@@ -70,7 +73,10 @@ where
         let (service, header) = credentials(parts, state);
         let header = header.map_err(|e| reject(&service, e))?;
         match service.authenticate(header).await {
-            Ok(user) => Ok(AuthUser(user)),
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(AuthUser(user))
+            }
             Err(e) => Err(reject(&service, e)),
         }
     }
@@ -92,7 +98,10 @@ where
         let (service, header) = credentials(parts, state);
         let header = header.map_err(|e| reject(&service, e))?;
         match service.authenticate(header).await {
-            Ok(user) => Ok(MaybeAuthUser(Some(user))),
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(MaybeAuthUser(Some(user)))
+            }
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -113,10 +122,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (service, header) = credentials(parts, state);
         let header = header.map_err(|e| reject(&service, e))?;
-        service
+        let user = service
             .authenticate_stateless(header)
             .await
-            .map(TokenAuth)
-            .map_err(|e| reject(&service, e))
+            .map_err(|e| reject(&service, e))?;
+        if let Ok(id) = user.id.parse() {
+            record_user_id(id);
+        }
+        Ok(TokenAuth(user))
     }
 }

@@ -13,7 +13,9 @@
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
 //! - `negotiate`: content negotiation and security headers for every answer.
+//! - [`access_log`]: request ids and one access line per request.
 
+pub mod access_log;
 pub mod auth;
 pub mod body;
 mod client;
@@ -80,10 +82,11 @@ pub fn router(state: AppState, prefix: &str) -> Router {
 
 /// The whole server: token endpoints under `/api/token/`, `GET /api/protected/`,
 /// the probes `/healthz` and `/readyz`, a redirect to the slashed path for paths missing their trailing slash
-/// (Django's `APPEND_SLASH`), JSON 404s, security headers, and a JSON 500
-/// instead of a dropped connection if a handler panics.
+/// (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
+/// instead of a dropped connection if a handler panics, and request ids
+/// with one access line per request ([`access_log`]).
 pub fn app(state: AppState) -> Router {
-    Routes::new(state)
+    let router = Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
         .health("")
@@ -91,5 +94,6 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             response::panic_response,
-        ))
+        ));
+    access_log::layer(router)
 }

@@ -182,7 +182,9 @@ impl AuthService {
         }
     }
 
-    /// Reports an event to every sink.
+    /// Reports an event to every sink, and names the user (when known) in
+    /// the current span — the request's, under `http::access_log`; a span
+    /// without a `user_id` field ignores it.
     fn emit(
         &self,
         kind: EventKind,
@@ -190,6 +192,9 @@ impl AuthService {
         username: Option<&str>,
         client: &ClientInfo,
     ) {
+        if let Some(id) = user_id {
+            tracing::Span::current().record("user_id", id);
+        }
         let event = Event {
             kind,
             user_id,
