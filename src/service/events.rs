@@ -1,5 +1,5 @@
 //! What the auth logic reports as it works: one [`Event`] per login, refresh,
-//! blacklisting and (later) reuse detection, logout, throttling, key change.
+//! blacklisting, reuse detection and logout, (later) throttling, key change.
 //! Observers plug in as [`EventSink`]s — the log (the default), metrics
 //! counters, an audit table — so the logic never knows who listens, and
 //! counters come from what happened, not from counting rows.
@@ -30,6 +30,11 @@ pub enum EventKind {
     /// A login was refused without checking the password: too many recent
     /// failures for this username from this address, or from this address.
     LoginThrottled,
+    /// A rotated-out refresh token was presented again: its whole session
+    /// (token family) was ended (`REFRESH_REUSE_DETECTION`).
+    ReuseDetected,
+    /// Sessions were ended (logout with a scope, the device list, an administrator).
+    LoggedOut,
 }
 
 impl EventKind {
@@ -43,6 +48,8 @@ impl EventKind {
             EventKind::RefreshRefused => "refresh_refused",
             EventKind::Blacklisted => "blacklisted",
             EventKind::LoginThrottled => "login_throttled",
+            EventKind::ReuseDetected => "reuse_detected",
+            EventKind::LoggedOut => "logged_out",
         }
     }
 
@@ -55,6 +62,8 @@ impl EventKind {
                 | EventKind::RefreshRefused
                 | EventKind::Blacklisted
                 | EventKind::LoginThrottled
+                | EventKind::ReuseDetected
+                | EventKind::LoggedOut
         )
     }
 }

@@ -20,10 +20,13 @@ use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
 use super::faults::FaultLog;
 use super::migrate;
-use super::model::{storable, user_from_columns, NewUser, OutstandingToken, User};
+use super::model::{
+    session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
+    Rotation, RotationRules, SessionRecord, User,
+};
 use super::options::StoreOptions;
 use super::sql::{self, Param};
-use super::token_writes::{apply, TokenWrite, Tx};
+use super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
@@ -31,8 +34,8 @@ use super::url::Backend;
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
-    reads: FaultLog,
-    writes: FaultLog,
+    reads: std::sync::Arc<FaultLog>,
+    writes: std::sync::Arc<FaultLog>,
 }
 
 impl PgDatabase {
@@ -57,8 +60,8 @@ impl PgDatabase {
         Self {
             pool,
             deadline: options.deadline(),
-            reads: FaultLog::new("reads"),
-            writes: FaultLog::new("writes"),
+            reads: std::sync::Arc::new(FaultLog::new("reads")),
+            writes: std::sync::Arc::new(FaultLog::new("writes")),
         }
     }
 
@@ -109,7 +112,7 @@ impl PgDatabase {
             .map_err(classify)
     }
 
-    async fn token_write(&self, op: TokenWrite) -> Result<bool, StoreError> {
+    async fn token_write(&self, op: TokenWrite) -> Result<Applied, StoreError> {
         self.timed(&self.writes, async {
             if let TokenWrite::Record(_) = &op {
                 let mut conn = self.pool.acquire().await?;
@@ -137,6 +140,7 @@ fn bind<'q>(
             Param::Int(v) => query.bind(v),
             Param::OptInt(v) => query.bind(v),
             Param::Text(v) => query.bind(v),
+            Param::OptText(v) => query.bind(v),
         };
     }
     query
@@ -163,6 +167,19 @@ fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
     )))
 }
 
+fn session_from_row(row: &PgRow) -> Result<SessionRecord, sqlx::Error> {
+    Ok(session_from_columns((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+        row.try_get(7)?,
+    )))
+}
+
 /// A pooled connection or a transaction as a [`Tx`] for the token writes.
 struct PgTx<'c>(&'c mut PgConnection);
 
@@ -178,6 +195,28 @@ impl Tx for PgTx<'_> {
             .execute(&mut *self.0)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn fetch(
+        &mut self,
+        query: &'static str,
+        params: &[Param<'_>],
+        cols: &'static [Col],
+    ) -> Result<Option<Vec<Cell>>, sqlx::Error> {
+        let rows = bind(sqlx::query(query), params)
+            .fetch_all(&mut *self.0)
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let mut cells = Vec::with_capacity(cols.len());
+        for (i, col) in cols.iter().enumerate() {
+            cells.push(match col {
+                Col::Int => Cell::Int(row.try_get_unchecked(i)?),
+                Col::Text => Cell::Text(row.try_get(i)?),
+            });
+        }
+        Ok(Some(cells))
     }
 }
 
@@ -256,22 +295,103 @@ impl TokenStore for PgDatabase {
 
     async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
         let token = token.clone();
-        self.token_write(TokenWrite::Blacklist { token, now }).await
+        self.token_write(TokenWrite::Blacklist { token, now })
+            .await
+            .map(|done| done.took())
     }
 
-    async fn rotate(
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        token: &OutstandingToken,
+    ) -> Result<(), StoreError> {
+        let (session, token) = (session.clone(), token.clone());
+        self.token_write(TokenWrite::StartSession { session, token })
+            .await
+            .map(|_| ())
+    }
+
+    async fn rotate_in_family(
         &self,
         used: &OutstandingToken,
         successor: &OutstandingToken,
         now: i64,
-    ) -> Result<bool, StoreError> {
+        rules: RotationRules,
+    ) -> Result<Rotation, StoreError> {
         let (used, successor) = (used.clone(), successor.clone());
         self.token_write(TokenWrite::Rotate {
             used,
             successor,
             now,
+            rules,
         })
         .await
+        .map(|done| done.rotation())
+    }
+
+    async fn end_session(
+        &self,
+        user_id: i64,
+        public_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false); // no stored id contains NUL
+        }
+        let public_id = public_id.to_owned();
+        self.token_write(TokenWrite::EndSession {
+            user_id,
+            public_id,
+            now,
+        })
+        .await
+        .map(|done| done.took())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let keep = keep.map(str::to_owned);
+        self.token_write(TokenWrite::EndUserSessions { user_id, keep, now })
+            .await
+            .map(|done| done.ended())
+    }
+
+    async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {
+        if !storable(jti) {
+            return Ok(None);
+        }
+        let row = self
+            .fetch(sql::SESSION_OF_TOKEN, &[Param::Text(jti)])
+            .await?;
+        row.as_ref()
+            .map(session_from_row)
+            .transpose()
+            .map_err(classify)
+    }
+
+    async fn live_sessions(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = self
+            .timed(
+                &self.reads,
+                bind(
+                    sqlx::query(sql::LIVE_SESSIONS_OF_USER),
+                    &[Param::Int(user_id), Param::Int(now)],
+                )
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        rows.iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(classify)
     }
 
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
@@ -280,6 +400,16 @@ impl TokenStore for PgDatabase {
             let params = [Param::Int(now), Param::Int(batch)];
             let deleted = self.execute(sql::FLUSH_EXPIRED_BATCH, &params).await?;
             total += deleted;
+            if deleted < batch as u64 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        loop {
+            let params = [Param::Int(now), Param::Int(batch)];
+            let deleted = self
+                .execute(sql::FLUSH_EXPIRED_SESSIONS_BATCH, &params)
+                .await?;
             if deleted < batch as u64 {
                 return Ok(total);
             }
@@ -332,6 +462,21 @@ impl Database for PgDatabase {
             ));
         }
         Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let rows = self
+            .timed(
+                &self.reads,
+                sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool),
+            )
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|row| int(row, 0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(classify)?;
+        migrate::current(&migrate::POSTGRES, &applied)
     }
 
     async fn close(&self) {
@@ -394,12 +539,12 @@ impl Database for PgDatabase {
     }
 
     fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
-        // The same pool, with fault logs of its own.
+        // The same pool and the same fault logs.
         Some(std::sync::Arc::new(PgDatabase {
             pool: self.pool.clone(),
             deadline: self.deadline,
-            reads: FaultLog::new("throttle counter reads"),
-            writes: FaultLog::new("throttle counter writes"),
+            reads: self.reads.clone(),
+            writes: self.writes.clone(),
         }))
     }
 }
