@@ -12,28 +12,35 @@
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
 //! - `negotiate`: content negotiation and security headers for every answer.
+//! - [`cookies`], [`csrf`]: browser sessions (`AUTH_COOKIE`): the tokens as
+//!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
 
 pub mod auth;
 pub mod body;
 mod client;
+pub mod cookies;
+pub mod csrf;
 mod json_body;
+pub mod logout;
 pub mod metadata;
 mod negotiate;
 pub mod protected;
 pub mod response;
 pub mod routes;
+pub mod sessions;
 pub mod token_blacklist;
 pub mod token_obtain;
 pub mod token_obtain_sliding;
 pub mod token_refresh;
 pub mod token_refresh_sliding;
 pub mod token_verify;
+pub mod web;
 
 use axum::extract::FromRef;
 use axum::middleware;
 use axum::Router;
 
-pub use body::{Credentials, DrfBody, DrfFields, RefreshField, TokenField};
+pub use body::{Credentials, DrfBody, DrfFields, Login, RefreshField, TokenField, VerifyField};
 pub use response::{fix_challenge, AuthRejection, JsonAnswer};
 pub use routes::{Endpoint, Routes};
 
@@ -68,24 +75,30 @@ impl FromRef<AppState> for AuthService {
 }
 
 /// Every token endpoint under `prefix` (e.g. `/api/token`): `/` (obtain
-/// pair), `/refresh/`, `/verify/`, `/blacklist/`, and the sliding-token pair
-/// `/sliding/` (obtain) and `/sliding/refresh/`. For a subset, use [`Routes`].
+/// pair), `/refresh/`, `/verify/`, `/blacklist/`, the sliding-token pair
+/// `/sliding/` (obtain) and `/sliding/refresh/`, and `/logout/`. For a subset, use [`Routes`].
 pub fn router(state: AppState, prefix: &str) -> Router {
     Routes::new(state)
         .token_endpoints(prefix, &Endpoint::ALL)
         .into_router()
 }
 
-/// The whole server: token endpoints under `/api/token/`, `GET /api/protected/`,
+/// The whole server: token endpoints under `/api/token/` (with `logout/`),
+/// `GET /api/protected/`, the device list at `/api/sessions/`,
+/// with `AUTH_COOKIE` the example page at `/` ([`web`]),
 /// a redirect to the slashed path for paths missing their trailing slash
 /// (Django's `APPEND_SLASH`), JSON 404s, security headers, and a JSON 500
 /// instead of a dropped connection if a handler panics.
 pub fn app(state: AppState) -> Router {
-    Routes::new(state)
+    let page = web::router(state.service.settings());
+    let cookies = state.service.settings().auth_cookie();
+    let api = Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
-        .into_router_with_fallback()
-        .layer(middleware::map_response(negotiate::security_headers))
+        .sessions("/api/sessions/")
+        .into_router_with_fallback();
+    let api = if cookies { api.merge(page) } else { api };
+    api.layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             response::panic_response,
         ))

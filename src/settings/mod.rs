@@ -25,8 +25,8 @@ use std::fmt;
 pub use declare::Declared;
 pub use jsonwebtoken::Algorithm;
 pub use kinds::{
-    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, Secret,
-    UserClaimField, UserIdField,
+    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, SameSitePolicy,
+    Secret, UserClaimField, UserIdField,
 };
 pub use server::{ServerOptions, ServerOptionsBuilder};
 
@@ -77,10 +77,10 @@ declare_settings! {
     /// The claim holding a sliding token's refresh deadline.
     "SLIDING_TOKEN_REFRESH_EXP_CLAIM" sliding_token_refresh_exp_claim: ClaimName = "refresh_exp";
     /// A refresh also returns a new refresh token.
-    "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: Flag = "false";
+    "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: Flag = "false", hardened "true";
     /// A rotated refresh token is blacklisted (exactly once, even under
     /// concurrency); the verify endpoint then also consults the blacklist.
-    "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: Flag = "false";
+    "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: Flag = "false", hardened "true";
     /// Logins record the user's last login time.
     "UPDATE_LAST_LOGIN" update_last_login: Flag = "false";
     /// The one signing algorithm; tokens naming any other are invalid.
@@ -126,13 +126,85 @@ declare_settings! {
     "TOKEN_MAX_BYTES" token_max_bytes: Count<256, 1048576> = "8192";
 
     // ==== sessions, token families and revocation ====================
-    // (declarations of the sessions feature go here)
+    /// (This server's own.) A rotated-out refresh token presented again
+    /// (after the grace period) ends its whole session: every token of the
+    /// family is blacklisted, the request answers 401 "Token is blacklisted"
+    /// and a `reuse_detected` security event is reported. Needs
+    /// ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION.
+    "REFRESH_REUSE_DETECTION" refresh_reuse_detection: Flag = "false", hardened "true";
+    /// (This server's own.) For this long after a refresh token's first use,
+    /// presenting it again (a client that lost the response) returns its
+    /// successor again — the same token, not a second one — as long as that
+    /// successor is unused. Anchored at the first use; retries do not extend
+    /// it. 0 turns it off. Needs ROTATE_REFRESH_TOKENS and
+    /// BLACKLIST_AFTER_ROTATION.
+    "REFRESH_REUSE_GRACE" refresh_reuse_grace: Span = "0s", hardened "10s";
+    /// (This server's own.) The claim carrying the session's public id in
+    /// refresh and access tokens, so the device list can mark the caller's
+    /// own session. `None`: tokens carry no session id (simplejwt's claims).
+    "SESSION_ID_CLAIM" session_id_claim: OptionalClaimName = "None", hardened "sid";
 
     // ==== browser sessions: cookies and CSRF =========================
-    // (declarations of the cookie transport go here)
+    /// (This server's own.) Browser sessions: obtain and refresh also set the
+    /// tokens as `HttpOnly` cookies and a readable CSRF cookie; refresh,
+    /// verify, blacklist and the protected endpoint accept the cookies when
+    /// the body or `Authorization` header has no token, and every unsafe
+    /// request that carries them must pass the CSRF check. Off: the JSON
+    /// API exactly as simplejwt's.
+    "AUTH_COOKIE" auth_cookie: Flag = "false";
+    /// (This server's own.) Name of the access-token cookie (`Path=/`).
+    "AUTH_COOKIE_ACCESS_NAME" auth_cookie_access_name: CookieName = "access";
+    /// (This server's own.) Name of the refresh-token cookie.
+    "AUTH_COOKIE_REFRESH_NAME" auth_cookie_refresh_name: CookieName = "refresh";
+    /// (This server's own.) `Path` of the refresh-token cookie: the browser
+    /// sends it only to the endpoints under it that take it.
+    "AUTH_COOKIE_REFRESH_PATH" auth_cookie_refresh_path: CookiePath = "/api/token/";
+    /// (This server's own.) Cookies are marked `Secure` (sent over HTTPS
+    /// only). Turn off only for plain-HTTP local development (warned at start).
+    "AUTH_COOKIE_SECURE" auth_cookie_secure: Flag = "true";
+    /// (This server's own.) The cookies' `SameSite` attribute.
+    "AUTH_COOKIE_SAMESITE" auth_cookie_samesite: SameSitePolicy = "Lax", hardened "Strict";
+    /// (This server's own.) Cookie names get the `__Host-` prefix (the
+    /// refresh cookie, whose path is limited, `__Secure-`): the browser then
+    /// refuses them from a sibling subdomain or over plain HTTP. Needs
+    /// `AUTH_COOKIE_SECURE`.
+    "AUTH_COOKIE_HOST_PREFIX" auth_cookie_host_prefix: Flag = "false";
+    /// (This server's own.) With `AUTH_COOKIE`, JSON bodies still carry the
+    /// refresh token; false leaves it in its cookie only.
+    "AUTH_COOKIE_REFRESH_IN_BODY" auth_cookie_refresh_in_body: Flag = "true";
+    /// (This server's own.) Name of the readable CSRF cookie (`Path=/`) whose
+    /// value a page echoes in `CSRF_HEADER_NAME`.
+    "CSRF_COOKIE_NAME" csrf_cookie_name: CookieName = "csrftoken";
+    /// (This server's own.) The header that must echo the CSRF cookie on
+    /// cookie-authenticated unsafe requests.
+    "CSRF_HEADER_NAME" csrf_header_name: HeaderName = "HTTP_X_CSRFTOKEN";
+    /// (This server's own.) Origins (`https://app.example.com`) allowed to
+    /// make cookie-authenticated unsafe requests besides the server's own
+    /// (`Sec-Fetch-Site: same-origin`, or an `Origin` matching `Host`).
+    "CSRF_TRUSTED_ORIGINS" csrf_trusted_origins: OptionalList = "None";
 
     // ==== attack resistance: throttling, keys, audit =================
-    // (declarations of the hardening features go here)
+    /// (This server's own.) Failed logins slow down further attempts, per
+    /// (username, client address) and per address, whether or not the
+    /// username exists: 429 with `Retry-After` until the delay has passed.
+    "LOGIN_THROTTLE" login_throttle: Flag = "false", hardened "true";
+    /// (This server's own.) Failures of one username from one address before
+    /// its attempts are delayed.
+    "LOGIN_THROTTLE_FREE_FAILURES" login_throttle_free_failures: Count<1, 1000> = "5";
+    /// (This server's own.) Failures from one address (any usernames) before
+    /// its attempts are delayed (IPv6: per /64).
+    "LOGIN_THROTTLE_IP_FREE_FAILURES" login_throttle_ip_free_failures: Count<1, 1000000> = "100";
+    /// (This server's own.) The first delay; it doubles with each further
+    /// failure up to LOGIN_THROTTLE_MAX_DELAY.
+    "LOGIN_THROTTLE_DELAY" login_throttle_delay: Timeout = "1s";
+    /// (This server's own.) The longest delay: never a lock.
+    "LOGIN_THROTTLE_MAX_DELAY" login_throttle_max_delay: Timeout = "15m";
+    /// (This server's own.) Failures are forgotten this long after the last one.
+    "LOGIN_THROTTLE_WINDOW" login_throttle_window: Lifetime = "1h";
+    /// (This server's own.) Proxies whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client (addresses or CIDR networks); from any other
+    /// peer these headers are ignored. Empty: the peer is the client.
+    "TRUSTED_PROXIES" trusted_proxies: IpNetworks = "";
 
     // ==== social login ===============================================
     // (declarations of OpenID Connect login go here)
@@ -245,6 +317,13 @@ impl Settings {
         if self.jti_claim.is_none() {
             out.push("JTI_CLAIM is None: tokens carry no id and cannot be blacklisted".into());
         }
+        if self.auth_cookie && !self.auth_cookie_secure {
+            out.push(
+                "AUTH_COOKIE_SECURE is false: token cookies are sent over plain HTTP; \
+                 use this for local development only"
+                    .into(),
+            );
+        }
         out
     }
 
@@ -265,6 +344,9 @@ impl Settings {
         if let Some(c) = &self.jti_claim {
             names.push(("JTI_CLAIM", c));
         }
+        if let Some(c) = &self.session_id_claim {
+            names.push(("SESSION_ID_CLAIM", c));
+        }
         names.extend(
             self.token_claims
                 .iter()
@@ -275,12 +357,32 @@ impl Settings {
 
     /// Every combination rule, in one place.
     fn validate(&self) -> Result<(), SettingsError> {
+        if self.login_throttle_max_delay < self.login_throttle_delay {
+            return Err(SettingsError::new(
+                "LOGIN_THROTTLE_MAX_DELAY",
+                "is shorter than LOGIN_THROTTLE_DELAY",
+            ));
+        }
         if self.blacklist_after_rotation && self.jti_claim.is_none() {
             return Err(SettingsError::new(
                 "JTI_CLAIM",
                 "is None, but BLACKLIST_AFTER_ROTATION needs token ids",
             ));
         }
+        let families = [
+            ("REFRESH_REUSE_DETECTION", self.refresh_reuse_detection),
+            ("REFRESH_REUSE_GRACE", !self.refresh_reuse_grace.is_zero()),
+        ];
+        for (setting, on) in families {
+            if on && !(self.rotate_refresh_tokens && self.blacklist_after_rotation) {
+                return Err(SettingsError::new(
+                    setting,
+                    "needs ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION: only rotated \
+                     tokens can be reused",
+                ));
+            }
+        }
+        self.validate_cookies()?;
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {
             if REGISTERED_CLAIMS.contains(claim) {
@@ -293,6 +395,54 @@ impl Settings {
                 return Err(SettingsError::new(
                     setting,
                     format!("{claim:?} is also the claim of {other}: two meanings cannot share one claim"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The cookie transport's combination rules.
+    fn validate_cookies(&self) -> Result<(), SettingsError> {
+        if self.auth_cookie_host_prefix && !self.auth_cookie_secure {
+            return Err(SettingsError::new(
+                "AUTH_COOKIE_HOST_PREFIX",
+                "needs AUTH_COOKIE_SECURE: browsers refuse prefixed cookies that are not Secure",
+            ));
+        }
+        if self.auth_cookie_samesite == SameSitePolicy::None && !self.auth_cookie_secure {
+            return Err(SettingsError::new(
+                "AUTH_COOKIE_SAMESITE",
+                "None needs AUTH_COOKIE_SECURE: browsers refuse SameSite=None cookies that are not Secure",
+            ));
+        }
+        let names = [
+            ("AUTH_COOKIE_ACCESS_NAME", &self.auth_cookie_access_name),
+            ("AUTH_COOKIE_REFRESH_NAME", &self.auth_cookie_refresh_name),
+            ("CSRF_COOKIE_NAME", &self.csrf_cookie_name),
+        ];
+        for (i, (setting, name)) in names.iter().enumerate() {
+            if let Some((other, _)) = names[..i].iter().find(|(_, n)| n == name) {
+                return Err(SettingsError::new(
+                    setting,
+                    format!("{name:?} is also the name of {other}"),
+                ));
+            }
+        }
+        for origin in self.csrf_trusted_origins.iter().flatten() {
+            let ok = match origin.split_once("://") {
+                Some((scheme, host)) => {
+                    matches!(scheme, "http" | "https")
+                        && !host.is_empty()
+                        && !host.contains(['/', '?', '#', ' '])
+                }
+                None => false,
+            };
+            if !ok {
+                return Err(SettingsError::new(
+                    "CSRF_TRUSTED_ORIGINS",
+                    format!("{origin:?} is not an origin (scheme://host[:port], no path)"),
                 ));
             }
         }

@@ -135,6 +135,7 @@ fn one_failing_job_does_not_fail_the_others_in_its_batch() {
         used: token("a"),
         successor: token(successor),
         now: 1,
+        rules: crate::store::RotationRules::default(),
     };
     let ops = [
         TokenWrite::Record(token("a")),
@@ -149,7 +150,10 @@ fn one_failing_job_does_not_fail_the_others_in_its_batch() {
     ];
     let refs: Vec<&TokenWrite> = ops.iter().collect();
     let results = commit_batch(&mut conn, &refs).expect("the batch commits");
-    let results: Vec<Option<bool>> = results.into_iter().map(Result::ok).collect();
+    let results: Vec<Option<bool>> = results
+        .into_iter()
+        .map(|r| r.ok().map(|done| done.took()))
+        .collect();
     assert_eq!(
         results,
         [Some(true), None, Some(true), Some(false), Some(false)]
