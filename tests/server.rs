@@ -508,3 +508,28 @@ fn serve_refuses_a_database_in_a_read_only_directory_naming_it_and_the_cause() {
     );
     assert!(!stderr.contains("pool timed out"), "{stderr}");
 }
+
+#[test]
+fn a_request_over_the_deadline_is_answered_408_and_an_idle_connection_is_closed() {
+    let server = Server::start(
+        &[
+            ("SIMPLEJWT_REQUEST_TIMEOUT", "1s"),
+            ("SIMPLEJWT_IDLE_TIMEOUT", "1s"),
+            ("SIMPLEJWT_HEADER_READ_TIMEOUT", "10m"),
+        ],
+        None,
+    );
+    // A body that never completes: the deadline answers.
+    let (mut stalled, _) = half_sent_body(&server);
+    let answer = read_to_end(&mut stalled);
+    assert_eq!(status_of(&answer), 408, "{answer}");
+
+    // A kept-alive connection: answered, then closed once idle (the head
+    // timeout, 10 minutes here, is not what closes it).
+    let mut kept = server.connect();
+    let request = verify_request().replace("Connection: close\r\n", "");
+    kept.write_all(request.as_bytes()).unwrap();
+    let answer = wait_closed(&mut kept);
+    assert_eq!(status_of(&answer), 401, "{answer}");
+    assert!(server.log().contains("idle connection closed"), "{}", server.log());
+}
