@@ -531,5 +531,9 @@ fn a_request_over_the_deadline_is_answered_408_and_an_idle_connection_is_closed(
     kept.write_all(request.as_bytes()).unwrap();
     let answer = wait_closed(&mut kept);
     assert_eq!(status_of(&answer), 401, "{answer}");
-    assert!(server.log().contains("idle connection closed"), "{}", server.log());
+    assert!(
+        server.log().contains("idle connection closed"),
+        "{}",
+        server.log()
+    );
 }
