@@ -5,10 +5,9 @@
 //! user lookup.
 
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 
 use super::validate::Expect;
-use super::{password_digest, AuthService};
+use super::AuthService;
 use crate::error::AuthError;
 use crate::store::User;
 use crate::token::{Claims, Timestamp, TokenError};
@@ -132,15 +131,8 @@ impl AuthService {
         if settings.check_user_is_active() && !user.is_active {
             return Err(AuthError::UserInactive);
         }
-        if settings.check_revoke_token() {
-            let expected = password_digest(&user.password);
-            let presented = claims
-                .get(settings.revoke_token_claim())
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
-                return Err(AuthError::PasswordChanged);
-            }
+        if !self.password_unchanged(&user, &claims) {
+            return Err(AuthError::PasswordChanged);
         }
         Ok(AuthenticatedUser { user, claims })
     }

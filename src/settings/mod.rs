@@ -143,6 +143,10 @@ declare_settings! {
     /// refresh and access tokens, so the device list can mark the caller's
     /// own session. `None`: tokens carry no session id (simplejwt's claims).
     "SESSION_ID_CLAIM" session_id_claim: OptionalClaimName = "None", hardened "sid";
+    /// (This server's own.) A password change (`simplejwt changepassword`)
+    /// or a deactivation (`simplejwt setactive NAME false`) ends every
+    /// session of the user: their refresh tokens are blacklisted at once.
+    "END_SESSIONS_ON_ACCOUNT_CHANGE" end_sessions_on_account_change: Flag = "false", hardened "true";
 
     // ==== browser sessions: cookies and CSRF =========================
     // (declarations of the cookie transport go here)
