@@ -32,6 +32,9 @@ pub enum EventKind {
     ReuseDetected,
     /// Sessions were ended (logout with a scope, the device list, an administrator).
     LoggedOut,
+    /// A login was refused without checking the password: too many recent
+    /// failures for this username from this address, or from this address.
+    LoginThrottled,
 }
 
 impl EventKind {
@@ -46,6 +49,7 @@ impl EventKind {
             EventKind::Blacklisted => "blacklisted",
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
+            EventKind::LoginThrottled => "login_throttled",
         }
     }
 
@@ -59,6 +63,7 @@ impl EventKind {
                 | EventKind::Blacklisted
                 | EventKind::ReuseDetected
                 | EventKind::LoggedOut
+                | EventKind::LoginThrottled
         )
     }
 }

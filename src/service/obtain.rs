@@ -71,14 +71,34 @@ impl AuthService {
         })
     }
 
-    /// Checks the credentials and reports the outcome.
+    /// Checks the credentials and reports the outcome; with
+    /// `LOGIN_THROTTLE`, a client that must still wait is refused first
+    /// (no password work) and the outcome is counted.
     async fn login(
         &self,
         username: &str,
         password: &str,
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
+        let throttle = self.inner.throttle.as_ref();
+        if let Some(throttle) = throttle {
+            let now_ms = Timestamp::now().epoch_millis();
+            if let Some(retry_after) = throttle.wait(username, client.ip, now_ms).await {
+                self.emit(EventKind::LoginThrottled, None, Some(username), client);
+                return Err(AuthError::Throttled { retry_after });
+            }
+        }
         let result = self.check_credentials(username, password).await;
+        if let Some(throttle) = throttle {
+            match &result {
+                Ok(_) => throttle.succeeded(username, client.ip).await,
+                Err(AuthError::NoActiveAccount) => {
+                    let now_ms = Timestamp::now().epoch_millis();
+                    throttle.failed(username, client.ip, now_ms).await;
+                }
+                Err(_) => {}
+            }
+        }
         match &result {
             Ok(user) => self.emit(
                 EventKind::LoginSucceeded,

@@ -152,7 +152,27 @@ declare_settings! {
     // (declarations of the cookie transport go here)
 
     // ==== attack resistance: throttling, keys, audit =================
-    // (declarations of the hardening features go here)
+    /// (This server's own.) Failed logins slow down further attempts, per
+    /// (username, client address) and per address, whether or not the
+    /// username exists: 429 with `Retry-After` until the delay has passed.
+    "LOGIN_THROTTLE" login_throttle: Flag = "false", hardened "true";
+    /// (This server's own.) Failures of one username from one address before
+    /// its attempts are delayed.
+    "LOGIN_THROTTLE_FREE_FAILURES" login_throttle_free_failures: Count<1, 1000> = "5";
+    /// (This server's own.) Failures from one address (any usernames) before
+    /// its attempts are delayed (IPv6: per /64).
+    "LOGIN_THROTTLE_IP_FREE_FAILURES" login_throttle_ip_free_failures: Count<1, 1000000> = "100";
+    /// (This server's own.) The first delay; it doubles with each further
+    /// failure up to LOGIN_THROTTLE_MAX_DELAY.
+    "LOGIN_THROTTLE_DELAY" login_throttle_delay: Timeout = "1s";
+    /// (This server's own.) The longest delay: never a lock.
+    "LOGIN_THROTTLE_MAX_DELAY" login_throttle_max_delay: Timeout = "15m";
+    /// (This server's own.) Failures are forgotten this long after the last one.
+    "LOGIN_THROTTLE_WINDOW" login_throttle_window: Lifetime = "1h";
+    /// (This server's own.) Proxies whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client (addresses or CIDR networks); from any other
+    /// peer these headers are ignored. Empty: the peer is the client.
+    "TRUSTED_PROXIES" trusted_proxies: IpNetworks = "";
 
     // ==== social login ===============================================
     // (declarations of OpenID Connect login go here)
@@ -298,6 +318,12 @@ impl Settings {
 
     /// Every combination rule, in one place.
     fn validate(&self) -> Result<(), SettingsError> {
+        if self.login_throttle_max_delay < self.login_throttle_delay {
+            return Err(SettingsError::new(
+                "LOGIN_THROTTLE_MAX_DELAY",
+                "is shorter than LOGIN_THROTTLE_DELAY",
+            ));
+        }
         if self.blacklist_after_rotation && self.jti_claim.is_none() {
             return Err(SettingsError::new(
                 "JTI_CLAIM",

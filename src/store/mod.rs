@@ -41,7 +41,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod counters;
 mod error;
+mod faults;
 mod migrate;
 mod model;
 mod options;
@@ -54,6 +56,7 @@ mod url;
 
 use std::sync::Arc;
 
+pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use model::{
     NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,

@@ -16,7 +16,9 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::query::Query;
 use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _};
 
+use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
+use super::faults::FaultLog;
 use super::migrate;
 use super::model::{
     session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
@@ -28,10 +30,14 @@ use super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
-/// A PostgreSQL database behind a lazily connecting pool.
+/// A PostgreSQL database behind a lazily connecting pool (a clone shares it).
+#[derive(Clone)]
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
+    // Shared by clones, so a fault is logged once whichever clone met it.
+    reads: std::sync::Arc<FaultLog>,
+    writes: std::sync::Arc<FaultLog>,
 }
 
 impl PgDatabase {
@@ -56,23 +62,27 @@ impl PgDatabase {
         Self {
             pool,
             deadline: options.deadline(),
+            reads: std::sync::Arc::new(FaultLog::new("reads")),
+            writes: std::sync::Arc::new(FaultLog::new("writes")),
         }
     }
 
-    /// Runs one call under the client-side deadline.
+    /// Runs one call under the client-side deadline; its fault (if any)
+    /// noted in `faults`.
     async fn timed<T>(
         &self,
+        faults: &FaultLog,
         op: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.deadline, op).await {
+        faults.observe(match tokio::time::timeout(self.deadline, op).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::deadline(self.deadline)),
-        }
+        })
     }
 
     /// One statement; rows affected.
     async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        self.timed(async {
+        self.timed(&self.writes, async {
             let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
             Ok(done.rows_affected())
         })
@@ -85,8 +95,11 @@ impl PgDatabase {
         query: &'static str,
         params: &[Param<'_>],
     ) -> Result<Option<PgRow>, StoreError> {
-        self.timed(bind(sqlx::query(query), params).fetch_optional(&self.pool))
-            .await
+        self.timed(
+            &self.reads,
+            bind(sqlx::query(query), params).fetch_optional(&self.pool),
+        )
+        .await
     }
 
     async fn user(
@@ -102,7 +115,7 @@ impl PgDatabase {
     }
 
     async fn token_write(&self, op: TokenWrite) -> Result<Applied, StoreError> {
-        self.timed(async {
+        self.timed(&self.writes, async {
             if let TokenWrite::Record(_) = &op {
                 let mut conn = self.pool.acquire().await?;
                 return apply(&mut PgTx(&mut conn), &op).await;
@@ -115,6 +128,9 @@ impl PgDatabase {
         .await
     }
 }
+
+/// Whether the session may write (`on` on a standby).
+const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
 
 /// Binds `params` in `$n` order.
 fn bind<'q>(
@@ -366,6 +382,7 @@ impl TokenStore for PgDatabase {
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let rows = self
             .timed(
+                &self.reads,
                 bind(
                     sqlx::query(sql::LIVE_SESSIONS_OF_USER),
                     &[Param::Int(user_id), Param::Int(now)],
@@ -432,6 +449,23 @@ impl Database for PgDatabase {
         self.fetch(sql::PING, &[]).await.map(|_| ())
     }
 
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let row = self.fetch(TRANSACTION_READ_ONLY, &[]).await?;
+        let read_only: String = row
+            .as_ref()
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(classify)?
+            .unwrap_or_default();
+        if read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "the PostgreSQL session is read-only (transaction_read_only = on; a standby?)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -489,5 +523,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+}
+
+fn failures_of(row: &PgRow) -> Result<Failures, StoreError> {
+    let count = int(row, 0).map_err(classify)?;
+    let last_ms = int(row, 1).map_err(classify)?;
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last_ms,
+    })
+}
+
+/// Login failure counters in the `login_failures` table, shared by every
+/// instance; each failure is one atomic upsert.
+#[async_trait::async_trait]
+impl FailureCounters for PgDatabase {
+    async fn get(&self, key: &str, since_ms: i64) -> Result<Option<Failures>, StoreError> {
+        let row = self
+            .fetch(sql::FAILURES_GET, &[Param::Text(key), Param::Int(since_ms)])
+            .await?;
+        row.as_ref().map(failures_of).transpose()
+    }
+
+    async fn record(&self, key: &str, now_ms: i64, since_ms: i64) -> Result<Failures, StoreError> {
+        let row = self
+            .fetch(
+                sql::FAILURES_RECORD,
+                &[Param::Text(key), Param::Int(now_ms), Param::Int(since_ms)],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Schema("login_failures upsert returned no row".into()))?;
+        // Now and then, drop the counters that have run out (any instance may).
+        if now_ms % 64 == 0 {
+            self.execute(sql::FAILURES_PURGE, &[Param::Int(since_ms)])
+                .await?;
+        }
+        failures_of(&row)
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(sql::FAILURES_CLEAR, &[Param::Text(key)])
+            .await?;
+        Ok(())
     }
 }

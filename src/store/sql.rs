@@ -192,5 +192,24 @@ pub(super) const SET_META_ONCE: &str =
 /// `$1`: key → `value`.
 pub(super) const META: &str = "SELECT value FROM simplejwt_meta WHERE key = $1";
 
+/// Login failures of a key within the window (PostgreSQL only: SQLite keeps
+/// them in memory, see `counters.rs`).
+pub(super) const FAILURES_GET: &str =
+    "SELECT failures, last_failure_ms FROM login_failures WHERE key = $1 AND last_failure_ms >= $2";
+
+/// One more failure of a key: +1, or 1 when its last one is before the window.
+pub(super) const FAILURES_RECORD: &str =
+    "INSERT INTO login_failures (key, failures, last_failure_ms) \
+     VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN login_failures.last_failure_ms < $3 THEN 1 \
+     ELSE login_failures.failures + 1 END, last_failure_ms = $2 \
+     RETURNING failures, last_failure_ms";
+
+/// Forgets a key.
+pub(super) const FAILURES_CLEAR: &str = "DELETE FROM login_failures WHERE key = $1";
+
+/// Forgets every key whose last failure is before the window.
+pub(super) const FAILURES_PURGE: &str = "DELETE FROM login_failures WHERE last_failure_ms < $1";
+
 /// A round trip.
 pub(super) const PING: &str = "SELECT 1 AS one";

@@ -175,6 +175,12 @@ pub trait Database: UserStore + TokenStore {
     /// A trivial round trip: is the database answering?
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Whether this process can write to the database now, without changing
+    /// it (`serve` refuses to start otherwise): [`StoreError::Unavailable`]
+    /// saying why — a file that opens read-only or not at all, a read-only
+    /// PostgreSQL session (a standby).
+    async fn check_writable(&self) -> Result<(), StoreError>;
+
     /// Closes the connections, waiting for work in progress. Later calls
     /// fail with [`StoreError::Unavailable`].
     async fn close(&self);
@@ -201,4 +207,13 @@ pub trait Database: UserStore + TokenStore {
 
     /// Reads a metadata value.
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Failure counters that every instance on this database shares, or
+    /// `None` when one process serves it (SQLite): the caller then keeps
+    /// them in memory ([`MemoryCounters`](super::MemoryCounters)).
+    fn shared_failure_counters(
+        &self,
+    ) -> Option<std::sync::Arc<dyn super::counters::FailureCounters>> {
+        None
+    }
 }

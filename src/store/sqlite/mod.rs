@@ -17,6 +17,8 @@ mod reader;
 mod writer;
 
 #[cfg(test)]
+mod http_faults;
+#[cfg(test)]
 mod tests;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
@@ -360,6 +362,22 @@ impl Database for SqliteDatabase {
     async fn ping(&self) -> Result<(), StoreError> {
         self.writer
             .run(|conn| conn.prepare_cached(sql::PING)?.query_row([], |_| Ok(())))
+            .await
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.writer
+            .run(|conn| {
+                // SQLite opens a file it may not write read-only, silently.
+                if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                        Some("the file opens read-only: this process may not write it".into()),
+                    ));
+                }
+                // Takes the write lock (creating the WAL if need be), writes nothing.
+                conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+            })
             .await
     }
 

@@ -12,7 +12,7 @@ use super::writer::commit_batch;
 use super::*;
 use crate::store::url::{parse, Target};
 
-fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
+pub(super) fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
     format!("sqlite://{}/{name}", dir.path().display())
 }
 
@@ -23,13 +23,13 @@ fn open_url(url: &str, options: &StoreOptions) -> SqliteDatabase {
     }
 }
 
-async fn migrated(dir: &tempfile::TempDir, options: &StoreOptions) -> SqliteDatabase {
+pub(super) async fn migrated(dir: &tempfile::TempDir, options: &StoreOptions) -> SqliteDatabase {
     let db = open_url(&url_in(dir, "db.sqlite3"), options);
     db.migrate().await.expect("migrate");
     db
 }
 
-fn token(jti: &str) -> OutstandingToken {
+pub(super) fn token(jti: &str) -> OutstandingToken {
     OutstandingToken {
         jti: jti.into(),
         user_id: Some(1),
@@ -50,7 +50,7 @@ fn alice() -> NewUser {
 }
 
 /// Sets `PRAGMA max_page_count` on the writer's own connection.
-async fn limit_pages(db: &SqliteDatabase, pages: Option<i64>) {
+pub(super) async fn limit_pages(db: &SqliteDatabase, pages: Option<i64>) {
     db.writer
         .run(move |conn| {
             let pages = match pages {

@@ -35,6 +35,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::super::error::StoreError;
+use super::super::faults::FaultLog;
 use super::super::sql::Param;
 use super::super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
 use super::conn::{breaks_connection, classify, execute, fetch_cells, open_writer, FileConfig};
@@ -74,6 +75,7 @@ enum Job {
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
     deadline: Duration,
+    faults: FaultLog,
 }
 
 impl Writer {
@@ -96,7 +98,11 @@ impl Writer {
             .name("simplejwt-sqlite-writer".into())
             .spawn(move || state.serve(queue))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Self { jobs, deadline })
+        Ok(Self {
+            jobs,
+            deadline,
+            faults: FaultLog::new("writes"),
+        })
     }
 
     /// Runs `work` alone on the writer's connection, under the deadline.
@@ -133,6 +139,12 @@ impl Writer {
         self.call(Job::Token(TokenJob { op, reply }), answer).await
     }
 
+    /// The fault state of the writes.
+    #[cfg(test)]
+    pub(super) fn faults(&self) -> &FaultLog {
+        &self.faults
+    }
+
     /// Finishes the queued work, closes the connection and stops the thread.
     pub(super) async fn close(&self) {
         let (ack, done) = oneshot::channel();
@@ -142,6 +154,14 @@ impl Writer {
     }
 
     async fn call<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.faults.observe(self.call_unobserved(job, answer).await)
+    }
+
+    async fn call_unobserved<T>(
         &self,
         job: Job,
         answer: oneshot::Receiver<Result<T, StoreError>>,
