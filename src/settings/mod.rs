@@ -147,6 +147,12 @@ declare_settings! {
     /// or a deactivation (`simplejwt setactive NAME false`) ends every
     /// session of the user: their refresh tokens are blacklisted at once.
     "END_SESSIONS_ON_ACCOUNT_CHANGE" end_sessions_on_account_change: Flag = "false", hardened "true";
+    /// (This server's own.) Access tokens of an ended session (logout,
+    /// reuse detection, an account change) stop authenticating at the next
+    /// request, not at their `exp`: the session's state is read in the same
+    /// statement as the user. Tokens without a session id are refused.
+    /// Needs SESSION_ID_CLAIM.
+    "ACCESS_TOKEN_REVOCATION" access_token_revocation: Flag = "false", hardened "true";
 
     // ==== browser sessions: cookies and CSRF =========================
     // (declarations of the cookie transport go here)
@@ -342,6 +348,12 @@ impl Settings {
                      tokens can be reused",
                 ));
             }
+        }
+        if self.access_token_revocation && self.session_id_claim.is_none() {
+            return Err(SettingsError::new(
+                "ACCESS_TOKEN_REVOCATION",
+                "needs SESSION_ID_CLAIM: access tokens name their session by it",
+            ));
         }
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {
