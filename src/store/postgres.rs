@@ -326,6 +326,25 @@ impl UserStore for PgDatabase {
         self.user(sql::USER_BY_ID, Param::Int(id)).await
     }
 
+    async fn user_by_id_with_session(
+        &self,
+        id: i64,
+        session: &str,
+    ) -> Result<Option<(User, Option<bool>)>, StoreError> {
+        if !storable(session) {
+            return Ok(self.user_by_id(id).await?.map(|u| (u, Some(false))));
+        }
+        let params = [Param::Int(id), Param::Text(session)];
+        let row = self.fetch(sql::USER_BY_ID_WITH_SESSION, &params).await?;
+        row.as_ref()
+            .map(|row| {
+                let live: Option<i32> = row.try_get(11)?;
+                Ok((user_from_row(row)?, Some(live.is_some())))
+            })
+            .transpose()
+            .map_err(classify)
+    }
+
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         // PostgreSQL refuses NUL in text parameters; no stored name has one.
         if !storable(username) {
@@ -434,6 +453,16 @@ impl TokenStore for PgDatabase {
         self.token_write(TokenWrite::EndUserSessions { user_id, keep, now })
             .await
             .map(|done| done.ended())
+    }
+
+    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false);
+        }
+        let row = self
+            .fetch(sql::SESSION_LIVE, &[Param::Text(public_id)])
+            .await?;
+        Ok(row.is_some())
     }
 
     async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -621,6 +650,7 @@ impl Database for PgDatabase {
             deadline: self.deadline,
             reads: self.reads.clone(),
             writes: self.writes.clone(),
+            retries: self.retries,
         }))
     }
 }
