@@ -36,6 +36,11 @@ export SIMPLE_JWT_AUTH_COOKIE=true
 export SIMPLE_JWT_ACCESS_TOKEN_LIFETIME=2s
 export SIMPLE_JWT_ROTATE_REFRESH_TOKENS=true
 export SIMPLE_JWT_BLACKLIST_AFTER_ROTATION=true
+# Reuse detection (sessions, issue 15) where this build has it: a tab that
+# raced into a rotated-out token would then end the whole session.
+if "$BIN" settings --markdown | grep -q '`REFRESH_REUSE_DETECTION`'; then
+  export SIMPLE_JWT_REFRESH_REUSE_DETECTION=true
+fi
 export TEST_USER=alice
 export TEST_PASSWORD="browser-test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
