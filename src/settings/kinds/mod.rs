@@ -14,6 +14,7 @@
 
 mod choices;
 mod cookie;
+mod net;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -21,6 +22,7 @@ mod time;
 
 pub use choices::*;
 pub use cookie::*;
+pub use net::*;
 pub use text::*;
 pub use time::*;
 
