@@ -15,10 +15,13 @@
 //! [`super::csrf`] first, a layer on the routes). There is deliberately no `Option<AuthUser>`
 //! shortcut: it would treat an invalid token like a missing one; use
 //! [`MaybeAuthUser`], which refuses invalid tokens and passes only their absence.
+//! An authenticated user's id goes into the request's log span
+//! ([`super::access_log`]).
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
+use super::access_log::record_user_id;
 use super::cookies::{self, TokenCookie};
 use super::response::{challenge, AuthRejection};
 use crate::error::AuthError;
@@ -88,7 +91,10 @@ where
         let (service, token) = credentials(parts, state);
         let token = token.map_err(|e| reject(&service, e))?;
         match service.authenticate_token(token).await {
-            Ok(user) => Ok(AuthUser(user)),
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(AuthUser(user))
+            }
             Err(e) => Err(reject(&service, e)),
         }
     }
@@ -110,7 +116,10 @@ where
         let (service, token) = credentials(parts, state);
         let token = token.map_err(|e| reject(&service, e))?;
         match service.authenticate_token(token).await {
-            Ok(user) => Ok(MaybeAuthUser(Some(user))),
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(MaybeAuthUser(Some(user)))
+            }
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -131,10 +140,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (service, token) = credentials(parts, state);
         let token = token.map_err(|e| reject(&service, e))?;
-        service
+        let user = service
             .authenticate_stateless_token(token)
             .await
-            .map(TokenAuth)
-            .map_err(|e| reject(&service, e))
+            .map_err(|e| reject(&service, e))?;
+        if let Ok(id) = user.id.parse() {
+            record_user_id(id);
+        }
+        Ok(TokenAuth(user))
     }
 }

@@ -17,7 +17,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
+    health, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
     token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -233,6 +233,23 @@ impl Routes {
         let path = format!("{}/", path.trim_end_matches('/'));
         self.routes.push((format!("{path}{{id}}/"), one));
         self.routes.push((path, list));
+        self
+    }
+
+    /// Mounts the probes: `/healthz` (process up) and `/readyz` (database
+    /// reachable, schema current) under `prefix` (`""` for the root). See
+    /// [`health`].
+    pub fn health(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        let probe = |methods: MethodRouter<AppState>| {
+            methods
+                .fallback(health::other_method)
+                .layer(middleware::map_response(health::probe_headers))
+        };
+        self.routes
+            .push((format!("{prefix}/healthz"), probe(get(health::healthz))));
+        self.routes
+            .push((format!("{prefix}/readyz"), probe(get(health::readyz))));
         self
     }
 

@@ -465,6 +465,21 @@ impl Database for PgDatabase {
         Ok(())
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        let rows = self
+            .timed(
+                &self.reads,
+                sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool),
+            )
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|row| int(row, 0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(classify)?;
+        migrate::current(&migrate::POSTGRES, &applied)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
