@@ -51,6 +51,13 @@ pub enum AuthError {
     /// Too many password checks are queued; try again later.
     #[error("Too many login attempts are being processed, try again later.")]
     Busy,
+    /// `LOGIN_THROTTLE`: too many failed logins from this client for this
+    /// username or address; try again after `retry_after` (429, `Retry-After`).
+    #[error("Request was throttled.")]
+    Throttled {
+        /// How long until an attempt is accepted again.
+        retry_after: std::time::Duration,
+    },
     /// A bug or broken configuration; details are in the log only.
     #[error("A server error occurred.")]
     Internal,
@@ -67,7 +74,8 @@ impl From<crate::store::StoreError> for AuthError {
         use crate::store::StoreError;
         match e {
             StoreError::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+                // Our stores log each fault once (`store/faults.rs`), not per request.
+                tracing::debug!(%cause, "database unavailable");
                 AuthError::Unavailable
             }
             other => {

@@ -14,6 +14,7 @@
 //! - [`store`]: users, outstanding and blacklisted tokens (SQLite / PostgreSQL).
 //! - [`password`]: argon2id, Django hash formats, the bounded hashing pool.
 //! - [`http`]: the endpoints and the router; [`auth`]: extractors.
+//! - [`server`]: the serving loop of the binary: timeouts, connection cap, signals.
 //! - [`error`]: every client-visible error and its one mapping to HTTP.
 //!
 //! ```no_run
@@ -35,6 +36,7 @@ pub mod keys;
 #[cfg(feature = "cli")]
 pub mod logging;
 pub mod password;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -361,6 +361,8 @@ fn help_of_every_command_exits_0_and_describes_it() {
         "createuser",
         "changepassword",
         "setactive",
+        "sessions",
+        "logout",
         "flushexpiredtokens",
         "keygen",
         "check",
@@ -377,6 +379,8 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("createuser", "Create a user"),
         ("changepassword", "password"),
         ("setactive", "Activate or deactivate a user"),
+        ("sessions", "live sessions"),
+        ("logout", "End a user's sessions"),
         ("flushexpiredtokens", "expiry has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
@@ -575,6 +579,62 @@ async fn setactive_false_blocks_login_and_tokens_and_true_restores_them() {
         .run(&["setactive", "alice"], &[], None)
         .assert_code(2, "setactive without a state");
     server.tokens("alice", "alice-password").await;
+    server.stop_gracefully();
+}
+
+// ---- sessions ----------------------------------------------------------------
+
+#[tokio::test]
+async fn sessions_lists_a_users_logins_and_logout_ends_one_or_all() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let server = sandbox.serve(&[]);
+    let (_, first) = server.tokens("alice", "alice-password").await;
+    let (_, second) = server.tokens("alice", "alice-password").await;
+
+    let listed = sandbox.run(&["sessions", "alice"], &[], None);
+    listed
+        .assert_code(0, "sessions alice")
+        .assert_stderr_contains("2 live session(s)", "sessions alice");
+    let ids: Vec<String> = listed
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", listed.stdout);
+    assert!(listed.stdout.contains("127.0.0.1"), "{}", listed.stdout);
+
+    // Oldest first: the first line is the first login.
+    sandbox
+        .run(&["logout", "alice", "--session", &ids[0]], &[], None)
+        .assert_code(0, "logout --session");
+    let (status, body) = server
+        .post("/api/token/refresh/", json!({ "refresh": first }))
+        .await;
+    assert_eq!(
+        status, 401,
+        "the ended session's token still refreshes: {body}"
+    );
+    let (status, _) = server
+        .post("/api/token/refresh/", json!({ "refresh": second }))
+        .await;
+    assert_eq!(status, 200, "the other session was ended too");
+    sandbox
+        .run(&["logout", "alice", "--session", &ids[0]], &[], None)
+        .assert_code(1, "ending an ended session")
+        .assert_stderr_contains("no live session", "logout --session again");
+
+    sandbox
+        .run(&["logout", "alice"], &[], None)
+        .assert_code(0, "logout all")
+        .assert_stderr_contains("Ended 1 session(s)", "logout all");
+    let (status, _) = server
+        .post("/api/token/refresh/", json!({ "refresh": second }))
+        .await;
+    assert_eq!(status, 401);
+    sandbox
+        .run(&["sessions", "nobody"], &[], None)
+        .assert_code(1, "sessions of an unknown user");
     server.stop_gracefully();
 }
 

@@ -124,30 +124,6 @@ const POISON_POSTGRES: &str = "CREATE FUNCTION poison() RETURNS trigger AS $$ \
      CREATE TRIGGER poison BEFORE INSERT ON outstanding_tokens \
      FOR EACH ROW EXECUTE FUNCTION poison()";
 
-/// Runs `sql` (one or more statements) on `db` over a direct connection of
-/// its own driver — rusqlite or sqlx's `PgConnection` — not the store's.
-async fn raw_sql(db: &TestDb, sql: &str) {
-    if db.backend() == "sqlite" {
-        let path = simplejwt::store::sqlite_file(&db.url)
-            .expect("SQLite URL")
-            .expect("a file");
-        rusqlite::Connection::open(path)
-            .expect("open the test database")
-            .execute_batch(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    } else {
-        use sqlx::Connection as _;
-        let mut conn = sqlx::postgres::PgConnection::connect(&db.url)
-            .await
-            .expect("connect to the test database");
-        sqlx::raw_sql(sql)
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let _ = conn.close().await;
-    }
-}
-
 async fn poisoned(db: &TestDb) -> Arc<dyn Database> {
     let store = seeded_store(db).await;
     let poison = match db.backend() {

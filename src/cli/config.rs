@@ -212,8 +212,9 @@ impl Config {
         } else {
             store.check_schema().await
         };
-        prepared
-            .map_err(|e| Failure::Runtime(format!("database {}: {e}", self.database_label())))?;
+        prepared.map_err(|e| {
+            Failure::Runtime(format!("database {}: {e}", self.database_file_label()))
+        })?;
         Ok(store)
     }
 
@@ -225,6 +226,18 @@ impl Config {
     /// The database URL without any password, for messages.
     pub fn database_label(&self) -> String {
         redact_url(self.server.database_url())
+    }
+
+    /// The SQLite database file (as an absolute path when it can be made
+    /// one), or the database URL without any password.
+    pub fn database_file_label(&self) -> String {
+        match simplejwt::store::sqlite_file(self.server.database_url()) {
+            Ok(Some(file)) => std::path::absolute(&file)
+                .unwrap_or(file)
+                .display()
+                .to_string(),
+            _ => self.database_label(),
+        }
     }
 
     /// Where `serve` keeps a generated signing key: beside a SQLite database,

@@ -1,11 +1,12 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
 mod keygen;
 mod serve;
+mod sessions;
 mod users;
 
 use std::path::PathBuf;
@@ -102,6 +103,19 @@ enum Command {
         /// true to activate, false to deactivate.
         #[arg(action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
         active: bool,
+    },
+    /// List a user's live sessions: id, created, last used, address, user agent.
+    Sessions {
+        /// Login name.
+        name: String,
+    },
+    /// End a user's sessions (all, or the one --session names); their tokens are blacklisted.
+    Logout {
+        /// Login name.
+        name: String,
+        /// The id of the one session to end (as `sessions` lists it).
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
     },
     /// Delete outstanding (and blacklisted) tokens whose expiry has passed, in small batches.
     Flushexpiredtokens {
@@ -205,6 +219,10 @@ async fn run(cli: Cli) -> CliResult {
             password_stdin,
         } => users::change_password(&config, &name, password_stdin).await,
         Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
+        Command::Sessions { name } => sessions::list(&config, &name).await,
+        Command::Logout { name, session } => {
+            sessions::logout(&config, &name, session.as_deref()).await
+        }
         Command::Flushexpiredtokens { batch } => {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));

@@ -1,10 +1,13 @@
 //! `serve`: migrate, make sure there is a signing key and a first user, then
-//! serve until SIGTERM/SIGINT, letting in-flight requests finish.
+//! serve through the library's serving loop (`simplejwt::server`: timeouts,
+//! connection cap, signals) until SIGTERM/SIGINT, letting in-flight requests
+//! finish within the shutdown grace.
 
 use std::path::Path;
 
 use rand::distributions::{Alphanumeric, DistString};
 use simplejwt::http::{app, AppState};
+use simplejwt::server::{self, Limits, Signals};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Secret;
 use simplejwt::store::{Database, NewUser};
@@ -16,8 +19,22 @@ use super::{CliResult, Failure};
 const INITIAL_ADMIN_FLAG: &str = "initial_admin_created";
 
 pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
+    // First, so that no signal ends the process abruptly from here on: one
+    // received while starting is acted on once serving begins.
+    let signals = Signals::new()
+        .map_err(|e| Failure::Runtime(format!("cannot install signal handlers: {e}")))?;
+    let limits = fitted_limits(&config);
     let mut settings = config.settings()?;
     let store = config.open_store().await?;
+    // A database this process cannot write would start, look ready and then
+    // fail every login: refuse now, naming the file and the cause.
+    store.check_writable().await.map_err(|e| {
+        Failure::Runtime(format!(
+            "refusing to start: the database {} cannot be written: {}",
+            config.database_file_label(),
+            e.cause()
+        ))
+    })?;
 
     if settings.signing_key().is_none() {
         if !simplejwt::keys::is_hmac(settings.algorithm()) {
@@ -53,11 +70,10 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         service,
         max_body_bytes: config.server.max_body_bytes() as usize,
     };
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let stopped = server::serve(listener, app(state), &limits, signals, || {})
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
+    tracing::debug!(?stopped, "serving loop ended");
     store.close().await;
     tracing::info!("simplejwt stopped");
     Ok(())
@@ -140,24 +156,23 @@ async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> Cl
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The serving loop's limits, after raising the soft descriptor limit to the
+/// hard one: a connection cap beyond the descriptors there are is lowered
+/// (and said so), so the cap, not `EMFILE`, decides who is served.
+fn fitted_limits(config: &Config) -> Limits {
+    let mut limits = config.server.limits();
+    if let Some(soft) = server::raise_descriptor_limit() {
+        let fitted = limits.fitted_to(soft);
+        if fitted < limits.max_connections {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                open_descriptors = soft,
+                serving = fitted,
+                "MAX_CONNECTIONS lowered to fit the open-descriptor limit"
+            );
+            limits.max_connections = fitted;
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        tracing::debug!(open_descriptors = soft, "descriptor limit");
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+    limits
 }

@@ -21,11 +21,13 @@ pub mod body;
 mod client;
 pub mod health;
 mod json_body;
+pub mod logout;
 pub mod metadata;
 mod negotiate;
 pub mod protected;
 pub mod response;
 pub mod routes;
+pub mod sessions;
 pub mod token_blacklist;
 pub mod token_obtain;
 pub mod token_obtain_sliding;
@@ -72,23 +74,25 @@ impl FromRef<AppState> for AuthService {
 }
 
 /// Every token endpoint under `prefix` (e.g. `/api/token`): `/` (obtain
-/// pair), `/refresh/`, `/verify/`, `/blacklist/`, and the sliding-token pair
-/// `/sliding/` (obtain) and `/sliding/refresh/`. For a subset, use [`Routes`].
+/// pair), `/refresh/`, `/verify/`, `/blacklist/`, the sliding-token pair
+/// `/sliding/` (obtain) and `/sliding/refresh/`, and `/logout/`. For a subset, use [`Routes`].
 pub fn router(state: AppState, prefix: &str) -> Router {
     Routes::new(state)
         .token_endpoints(prefix, &Endpoint::ALL)
         .into_router()
 }
 
-/// The whole server: token endpoints under `/api/token/`, `GET /api/protected/`,
-/// the probes `/healthz` and `/readyz`, a redirect to the slashed path for paths missing their trailing slash
-/// (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
-/// instead of a dropped connection if a handler panics, and request ids
-/// with one access line per request ([`access_log`]).
+/// The whole server: token endpoints under `/api/token/` (with `logout/`),
+/// `GET /api/protected/`, the device list at `/api/sessions/`, the probes
+/// `/healthz` and `/readyz`, a redirect to the slashed path for paths missing
+/// their trailing slash (Django's `APPEND_SLASH`), JSON 404s, security
+/// headers, a JSON 500 instead of a dropped connection if a handler panics,
+/// and request ids with one access line per request ([`access_log`]).
 pub fn app(state: AppState) -> Router {
     let router = Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
+        .sessions("/api/sessions/")
         .health("")
         .into_router_with_fallback()
         .layer(middleware::map_response(negotiate::security_headers))

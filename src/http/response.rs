@@ -90,6 +90,7 @@ impl AuthError {
         match self {
             AuthError::VerifyBlacklisted => StatusCode::BAD_REQUEST,
             AuthError::Unavailable | AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -107,13 +108,22 @@ impl AuthError {
             AuthError::PasswordChanged => "password_changed",
             AuthError::Unavailable => "service_unavailable",
             AuthError::Busy => "busy",
+            AuthError::Throttled { .. } => "throttled",
             _ => return None,
         })
     }
 
     fn body(&self) -> Response {
         let status = self.status();
-        let message = self.to_string();
+        let message = match self {
+            // DRF's `Throttled` wording.
+            AuthError::Throttled { retry_after } => {
+                let wait = retry_secs(*retry_after);
+                let unit = if wait == 1 { "second" } else { "seconds" };
+                format!("Request was throttled. Expected available in {wait} {unit}.")
+            }
+            _ => self.to_string(),
+        };
         match self {
             AuthError::VerifyBlacklisted => json(
                 status,
@@ -162,8 +172,19 @@ impl AuthError {
             }
             _ => {}
         }
+        if let AuthError::Throttled { retry_after } = self {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_secs(retry_after)),
+            );
+        }
         res
     }
+}
+
+/// Whole seconds to wait, rounded up (`Retry-After` takes no fraction), at least 1.
+fn retry_secs(d: std::time::Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
 impl IntoResponse for AuthError {

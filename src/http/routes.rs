@@ -8,7 +8,7 @@
 use axum::extract::Request;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use http::{header, HeaderValue, Method, StatusCode};
 
@@ -16,8 +16,8 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, protected, token_blacklist, token_obtain, token_obtain_sliding, token_refresh,
-    token_refresh_sliding, token_verify, AppState,
+    health, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
+    token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
 
@@ -37,6 +37,8 @@ pub enum Endpoint {
     ObtainSliding,
     /// `TokenRefreshSlidingView` at `<prefix>/sliding/refresh/`.
     RefreshSliding,
+    /// (This server's own.) Logout with a scope at `<prefix>/logout/`.
+    Logout,
 }
 
 /// The methods every token endpoint answers.
@@ -44,13 +46,14 @@ const TOKEN_ALLOW: &str = "POST, OPTIONS";
 
 impl Endpoint {
     /// Every token endpoint.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Obtain,
         Endpoint::Refresh,
         Endpoint::Verify,
         Endpoint::Blacklist,
         Endpoint::ObtainSliding,
         Endpoint::RefreshSliding,
+        Endpoint::Logout,
     ];
 
     /// The path under the mount prefix.
@@ -62,6 +65,7 @@ impl Endpoint {
             Endpoint::Blacklist => "/blacklist/",
             Endpoint::ObtainSliding => "/sliding/",
             Endpoint::RefreshSliding => "/sliding/refresh/",
+            Endpoint::Logout => "/logout/",
         }
     }
 
@@ -74,6 +78,7 @@ impl Endpoint {
             Endpoint::Blacklist => &token_blacklist::DOC,
             Endpoint::ObtainSliding => &token_obtain_sliding::DOC,
             Endpoint::RefreshSliding => &token_refresh_sliding::DOC,
+            Endpoint::Logout => &logout::DOC,
         }
     }
 
@@ -86,6 +91,7 @@ impl Endpoint {
             Endpoint::Blacklist => post(token_blacklist::token_blacklist),
             Endpoint::ObtainSliding => post(token_obtain_sliding::token_obtain_sliding),
             Endpoint::RefreshSliding => post(token_refresh_sliding::token_refresh_sliding),
+            Endpoint::Logout => post(logout::token_logout),
         };
         let doc = self.doc();
         post.options(move || async move { doc })
@@ -108,6 +114,38 @@ async fn token_headers(mut res: Response) -> Response {
     h.insert(header::VARY, HeaderValue::from_static("Accept"));
     // Tokens must not be cached by browsers or proxies (RFC 6749 §5.1).
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn sessions_other_method_list(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.as_str().to_owned(),
+        allow: sessions::ALLOW_LIST,
+    }
+}
+
+async fn sessions_other_method_one(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.as_str().to_owned(),
+        allow: sessions::ALLOW_ONE,
+    }
+}
+
+async fn sessions_list_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::ALLOW,
+        HeaderValue::from_static(sessions::ALLOW_LIST),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn sessions_one_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::ALLOW, HeaderValue::from_static(sessions::ALLOW_ONE));
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
     res
 }
 
@@ -156,6 +194,21 @@ impl Routes {
             .fallback(protected::protected_other_method)
             .layer(middleware::map_response(protected_headers));
         self.routes.push((path.to_owned(), methods));
+        self
+    }
+
+    /// Mounts the device list at `path` (e.g. `/api/sessions/`): `GET` lists
+    /// the caller's sessions, `DELETE <path><id>/` ends one.
+    pub fn sessions(mut self, path: &str) -> Self {
+        let list = get(sessions::list)
+            .fallback(sessions_other_method_list)
+            .layer(middleware::map_response(sessions_list_headers));
+        let one = delete(sessions::end)
+            .fallback(sessions_other_method_one)
+            .layer(middleware::map_response(sessions_one_headers));
+        let path = format!("{}/", path.trim_end_matches('/'));
+        self.routes.push((format!("{path}{{id}}/"), one));
+        self.routes.push((path, list));
         self
     }
 

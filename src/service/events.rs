@@ -1,5 +1,5 @@
 //! What the auth logic reports as it works: one [`Event`] per login, refresh,
-//! blacklisting and (later) reuse detection, logout, throttling, key change.
+//! blacklisting, reuse detection and logout, (later) throttling, key change.
 //! Observers plug in as [`EventSink`]s — the log (the default), metrics
 //! counters, an audit table — so the logic never knows who listens, and
 //! counters come from what happened, not from counting rows.
@@ -27,6 +27,14 @@ pub enum EventKind {
     RefreshRefused,
     /// A token was blacklisted (logout).
     Blacklisted,
+    /// A login was refused without checking the password: too many recent
+    /// failures for this username from this address, or from this address.
+    LoginThrottled,
+    /// A rotated-out refresh token was presented again: its whole session
+    /// (token family) was ended (`REFRESH_REUSE_DETECTION`).
+    ReuseDetected,
+    /// Sessions were ended (logout with a scope, the device list, an administrator).
+    LoggedOut,
 }
 
 impl EventKind {
@@ -39,6 +47,9 @@ impl EventKind {
             EventKind::Refreshed { rotated: true } => "rotated",
             EventKind::RefreshRefused => "refresh_refused",
             EventKind::Blacklisted => "blacklisted",
+            EventKind::LoginThrottled => "login_throttled",
+            EventKind::ReuseDetected => "reuse_detected",
+            EventKind::LoggedOut => "logged_out",
         }
     }
 
@@ -47,7 +58,12 @@ impl EventKind {
     pub fn is_security_relevant(self) -> bool {
         matches!(
             self,
-            EventKind::LoginFailed | EventKind::RefreshRefused | EventKind::Blacklisted
+            EventKind::LoginFailed
+                | EventKind::RefreshRefused
+                | EventKind::Blacklisted
+                | EventKind::LoginThrottled
+                | EventKind::ReuseDetected
+                | EventKind::LoggedOut
         )
     }
 }

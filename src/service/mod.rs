@@ -13,6 +13,8 @@ mod health;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
+mod sessions;
+pub mod throttle;
 mod validate;
 mod verify;
 
@@ -21,6 +23,8 @@ pub use client::ClientInfo;
 pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
+pub use sessions::{LogoutScope, SessionView};
+pub use throttle::Throttle;
 
 use std::sync::Arc;
 
@@ -31,7 +35,7 @@ use crate::error::AuthError;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::settings::{Settings, SettingsError, UserClaimField, UserIdField};
-use crate::store::{Backend, Database, TokenStore, User, UserStore};
+use crate::store::{Backend, Database, MemoryCounters, TokenStore, User, UserStore};
 use crate::token::{Claims, TokenBackend};
 
 /// Adds custom claims to the refresh token at obtain (they are copied into
@@ -69,6 +73,8 @@ struct Inner {
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
     sinks: Vec<Arc<dyn EventSink>>,
+    /// `LOGIN_THROTTLE`: the rule over shared or in-process counters.
+    throttle: Option<Throttle>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -250,6 +256,13 @@ impl AuthServiceBuilder {
     pub fn build(self) -> Result<AuthService, SettingsError> {
         let keys = Keys::from_settings(&self.settings)?;
         let tokens = TokenBackend::new(&self.settings, keys);
+        let throttle = self.settings.login_throttle().then(|| {
+            let counters = self
+                .store
+                .shared_failure_counters()
+                .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
+            Throttle::new(&self.settings, counters)
+        });
         Ok(AuthService {
             inner: Arc::new(Inner {
                 settings: self.settings,
@@ -265,6 +278,7 @@ impl AuthServiceBuilder {
                 } else {
                     self.sinks
                 },
+                throttle,
             }),
         })
     }

@@ -1,13 +1,14 @@
 //! Obtain tokens with credentials (simplejwt's `TokenObtainPairSerializer` and
 //! `TokenObtainSlidingSerializer`): check the credentials, upgrade an outdated
-//! password hash, mint the token(s), record the long-lived one as outstanding.
+//! password hash, mint the token(s), start a session (who, when, from where)
+//! with the long-lived token as the first of its family.
 
 use serde::Serialize;
 
 use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::password::Verification;
-use crate::store::{OutstandingToken, User};
+use crate::store::{NewSession, OutstandingToken, User};
 use crate::token::{claims, Claims, Timestamp, TokenKind};
 
 /// The login answer, in simplejwt's key order.
@@ -38,9 +39,12 @@ impl AuthService {
     ) -> Result<TokenPair, AuthError> {
         let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
+        let session = crate::token::new_jti();
         let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
+        self.add_session_id(&mut refresh, &session);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
-        self.record_login(&user, &refresh, now).await?;
+        self.record_login(&user, &refresh, now, &session, client)
+            .await?;
         Ok(TokenPair {
             refresh: self.encode(&mut refresh)?,
             access: self.encode(&mut access)?,
@@ -57,21 +61,44 @@ impl AuthService {
     ) -> Result<SlidingToken, AuthError> {
         let user = self.login(username, password, client).await?;
         let now = Timestamp::now();
+        let session = crate::token::new_jti();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
-        self.record_login(&user, &sliding, now).await?;
+        self.add_session_id(&mut sliding, &session);
+        self.record_login(&user, &sliding, now, &session, client)
+            .await?;
         Ok(SlidingToken {
             token: self.encode(&mut sliding)?,
         })
     }
 
-    /// Checks the credentials and reports the outcome.
+    /// Checks the credentials and reports the outcome; with
+    /// `LOGIN_THROTTLE`, a client that must still wait is refused first
+    /// (no password work) and the outcome is counted.
     async fn login(
         &self,
         username: &str,
         password: &str,
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
+        let throttle = self.inner.throttle.as_ref();
+        if let Some(throttle) = throttle {
+            let now_ms = Timestamp::now().epoch_millis();
+            if let Some(retry_after) = throttle.wait(username, client.ip, now_ms).await {
+                self.emit(EventKind::LoginThrottled, None, Some(username), client);
+                return Err(AuthError::Throttled { retry_after });
+            }
+        }
         let result = self.check_credentials(username, password).await;
+        if let Some(throttle) = throttle {
+            match &result {
+                Ok(_) => throttle.succeeded(username, client.ip).await,
+                Err(AuthError::NoActiveAccount) => {
+                    let now_ms = Timestamp::now().epoch_millis();
+                    throttle.failed(username, client.ip, now_ms).await;
+                }
+                Err(_) => {}
+            }
+        }
         match &result {
             Ok(user) => self.emit(
                 EventKind::LoginSucceeded,
@@ -134,23 +161,40 @@ impl AuthService {
         token
     }
 
-    /// Records the long-lived token as outstanding and, with
-    /// `UPDATE_LAST_LOGIN`, the login time.
+    /// With `SESSION_ID_CLAIM`, the session's public id as that claim
+    /// (rotation and access tokens copy it on).
+    fn add_session_id(&self, token: &mut Claims, session_id: &str) {
+        if let Some(claim) = self.settings().session_id_claim() {
+            token.insert(claim.to_owned(), session_id.into());
+        }
+    }
+
+    /// Starts the login's session with the long-lived token as its first
+    /// token (a token without an id is recorded nowhere) and, with
+    /// `UPDATE_LAST_LOGIN`, records the login time.
     async fn record_login(
         &self,
         user: &User,
         token: &Claims,
         now: Timestamp,
+        session_id: &str,
+        client: &ClientInfo,
     ) -> Result<(), AuthError> {
         if let Some(jti) = claims::jti(self.settings(), token) {
-            self.token_store()
-                .add_outstanding(&OutstandingToken {
-                    jti: jti.to_owned(),
-                    user_id: Some(user.id),
-                    created_at: Some(now.epoch()),
-                    expires_at: claims::exp(token).unwrap_or(now.epoch()),
-                })
-                .await?;
+            let session = NewSession {
+                public_id: session_id.to_owned(),
+                user_id: user.id,
+                created_at: now.epoch(),
+                user_agent: client.user_agent.clone(),
+                ip: client.ip.map(|ip| ip.to_string()),
+            };
+            let first = OutstandingToken {
+                jti: jti.to_owned(),
+                user_id: Some(user.id),
+                created_at: Some(now.epoch()),
+                expires_at: claims::exp(token).unwrap_or(now.epoch()),
+            };
+            self.token_store().start_session(&session, &first).await?;
         }
         if self.settings().update_last_login() {
             self.user_store()

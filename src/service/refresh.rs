@@ -1,15 +1,23 @@
 //! Refresh (simplejwt's `TokenRefreshSerializer`): a refresh token buys a new
-//! access token; with `ROTATE_REFRESH_TOKENS` also a new refresh token, and
-//! with `BLACKLIST_AFTER_ROTATION` the used one is blacklisted in the same
-//! database transaction that records its successor — so of any number of
-//! concurrent refreshes with one token, exactly one succeeds.
+//! access token; with `ROTATE_REFRESH_TOKENS` also a new refresh token,
+//! recorded in the same session (token family) as the one it replaces and
+//! linked to it; with `BLACKLIST_AFTER_ROTATION` the used one is blacklisted
+//! in the same database transaction that records its successor — so of any
+//! number of concurrent refreshes with one token, exactly one succeeds.
+//!
+//! Reuse detection and the grace period are decided by the store, in that
+//! transaction ([`crate::store::TokenStore::rotate_in_family`]); this module
+//! only acts on the outcome: hand the recorded successor back (grace), or
+//! report the reuse and refuse. With either on, the blacklist is not read
+//! before the claims are checked (the rotation reads it, in the
+//! transaction), so a replayed token reaches the rotation that detects it.
 
 use serde::Serialize;
 
-use super::validate::Expect;
+use super::validate::{BlacklistCheck, Expect};
 use super::{truthy, AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
-use crate::store::OutstandingToken;
+use crate::store::{OutstandingToken, Rotation, RotationRules};
 use crate::token::{claims, Claims, Timestamp, TokenError};
 
 /// The refresh answer: `{"access"}` or, when rotating, `{"access", "refresh"}`.
@@ -25,7 +33,7 @@ pub struct Refreshed {
 impl AuthService {
     /// Exchanges a refresh token for an access token (and a new refresh token when rotating).
     pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Refreshed, AuthError> {
-        let result = self.refresh_token(token).await;
+        let result = self.refresh_token(token, client).await;
         match &result {
             Ok((answer, user_id)) => self.emit(
                 EventKind::Refreshed {
@@ -43,11 +51,35 @@ impl AuthService {
         result.map(|(answer, _)| answer)
     }
 
+    /// The rotation rules these settings imply.
+    fn rotation_rules(&self) -> RotationRules {
+        let settings = self.settings();
+        RotationRules {
+            blacklist_used: settings.blacklist_after_rotation(),
+            grace_seconds: settings.refresh_reuse_grace().as_secs() as i64,
+            reuse_detection: settings.refresh_reuse_detection(),
+        }
+    }
+
     /// The refresh itself; also returns the user's id, when it names one.
-    async fn refresh_token(&self, token: &str) -> Result<(Refreshed, Option<i64>), AuthError> {
+    async fn refresh_token(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<(Refreshed, Option<i64>), AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
-        let claims = self.validate(token, Expect::REFRESH, now).await?;
+        let rules = self.rotation_rules();
+        let expect = if rules.reuse_detection || rules.grace_seconds > 0 {
+            // The rotation reads the blacklist itself, in its transaction.
+            Expect {
+                blacklist: BlacklistCheck::Never,
+                ..Expect::REFRESH
+            }
+        } else {
+            Expect::REFRESH
+        };
+        let claims = self.validate(token, expect, now).await?;
 
         let mut user_id = None;
         if let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) {
@@ -79,17 +111,35 @@ impl AuthService {
                 expires_at: claims::exp(c).unwrap_or(now.epoch()),
             })
         };
-        let next = record(&successor, Some(now.epoch()));
-        if settings.blacklist_after_rotation() {
-            let issued_at = claims::time_claim(&claims, "iat").unwrap_or(now.epoch());
-            let (Some(used), Some(next)) = (record(&claims, Some(issued_at)), next) else {
-                return Err(TokenError::NoId.into());
-            };
-            if !self.token_store().rotate(&used, &next, now.epoch()).await? {
-                return Err(TokenError::Blacklisted.into());
+        let issued_at = claims::time_claim(&claims, "iat").unwrap_or(now.epoch());
+        match (
+            record(&claims, Some(issued_at)),
+            record(&successor, Some(now.epoch())),
+        ) {
+            (Some(used), Some(next)) => {
+                let store = self.token_store();
+                match store
+                    .rotate_in_family(&used, &next, now.epoch(), rules)
+                    .await?
+                {
+                    Rotation::Rotated => {}
+                    Rotation::Grace(earlier) => claims::rotate_as(
+                        settings,
+                        &mut successor,
+                        &earlier.jti,
+                        earlier.created_at.unwrap_or(now.epoch()),
+                        earlier.expires_at,
+                    ),
+                    Rotation::Refused => return Err(TokenError::Blacklisted.into()),
+                    Rotation::ReuseDetected { .. } => {
+                        self.emit(EventKind::ReuseDetected, user_id, None, client);
+                        return Err(TokenError::Blacklisted.into());
+                    }
+                }
             }
-        } else if let Some(next) = next {
-            self.token_store().add_outstanding(&next).await?;
+            // JTI_CLAIM is None (never with BLACKLIST_AFTER_ROTATION): nothing to record.
+            _ if settings.blacklist_after_rotation() => return Err(TokenError::NoId.into()),
+            _ => {}
         }
         let answer = Refreshed {
             access,

@@ -77,10 +77,10 @@ declare_settings! {
     /// The claim holding a sliding token's refresh deadline.
     "SLIDING_TOKEN_REFRESH_EXP_CLAIM" sliding_token_refresh_exp_claim: ClaimName = "refresh_exp";
     /// A refresh also returns a new refresh token.
-    "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: Flag = "false";
+    "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: Flag = "false", hardened "true";
     /// A rotated refresh token is blacklisted (exactly once, even under
     /// concurrency); the verify endpoint then also consults the blacklist.
-    "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: Flag = "false";
+    "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: Flag = "false", hardened "true";
     /// Logins record the user's last login time.
     "UPDATE_LAST_LOGIN" update_last_login: Flag = "false";
     /// The one signing algorithm; tokens naming any other are invalid.
@@ -126,13 +126,49 @@ declare_settings! {
     "TOKEN_MAX_BYTES" token_max_bytes: Count<256, 1048576> = "8192";
 
     // ==== sessions, token families and revocation ====================
-    // (declarations of the sessions feature go here)
+    /// (This server's own.) A rotated-out refresh token presented again
+    /// (after the grace period) ends its whole session: every token of the
+    /// family is blacklisted, the request answers 401 "Token is blacklisted"
+    /// and a `reuse_detected` security event is reported. Needs
+    /// ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION.
+    "REFRESH_REUSE_DETECTION" refresh_reuse_detection: Flag = "false", hardened "true";
+    /// (This server's own.) For this long after a refresh token's first use,
+    /// presenting it again (a client that lost the response) returns its
+    /// successor again — the same token, not a second one — as long as that
+    /// successor is unused. Anchored at the first use; retries do not extend
+    /// it. 0 turns it off. Needs ROTATE_REFRESH_TOKENS and
+    /// BLACKLIST_AFTER_ROTATION.
+    "REFRESH_REUSE_GRACE" refresh_reuse_grace: Span = "0s", hardened "10s";
+    /// (This server's own.) The claim carrying the session's public id in
+    /// refresh and access tokens, so the device list can mark the caller's
+    /// own session. `None`: tokens carry no session id (simplejwt's claims).
+    "SESSION_ID_CLAIM" session_id_claim: OptionalClaimName = "None", hardened "sid";
 
     // ==== browser sessions: cookies and CSRF =========================
     // (declarations of the cookie transport go here)
 
     // ==== attack resistance: throttling, keys, audit =================
-    // (declarations of the hardening features go here)
+    /// (This server's own.) Failed logins slow down further attempts, per
+    /// (username, client address) and per address, whether or not the
+    /// username exists: 429 with `Retry-After` until the delay has passed.
+    "LOGIN_THROTTLE" login_throttle: Flag = "false", hardened "true";
+    /// (This server's own.) Failures of one username from one address before
+    /// its attempts are delayed.
+    "LOGIN_THROTTLE_FREE_FAILURES" login_throttle_free_failures: Count<1, 1000> = "5";
+    /// (This server's own.) Failures from one address (any usernames) before
+    /// its attempts are delayed (IPv6: per /64).
+    "LOGIN_THROTTLE_IP_FREE_FAILURES" login_throttle_ip_free_failures: Count<1, 1000000> = "100";
+    /// (This server's own.) The first delay; it doubles with each further
+    /// failure up to LOGIN_THROTTLE_MAX_DELAY.
+    "LOGIN_THROTTLE_DELAY" login_throttle_delay: Timeout = "1s";
+    /// (This server's own.) The longest delay: never a lock.
+    "LOGIN_THROTTLE_MAX_DELAY" login_throttle_max_delay: Timeout = "15m";
+    /// (This server's own.) Failures are forgotten this long after the last one.
+    "LOGIN_THROTTLE_WINDOW" login_throttle_window: Lifetime = "1h";
+    /// (This server's own.) Proxies whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client (addresses or CIDR networks); from any other
+    /// peer these headers are ignored. Empty: the peer is the client.
+    "TRUSTED_PROXIES" trusted_proxies: IpNetworks = "";
 
     // ==== social login ===============================================
     // (declarations of OpenID Connect login go here)
@@ -265,6 +301,9 @@ impl Settings {
         if let Some(c) = &self.jti_claim {
             names.push(("JTI_CLAIM", c));
         }
+        if let Some(c) = &self.session_id_claim {
+            names.push(("SESSION_ID_CLAIM", c));
+        }
         names.extend(
             self.token_claims
                 .iter()
@@ -275,11 +314,30 @@ impl Settings {
 
     /// Every combination rule, in one place.
     fn validate(&self) -> Result<(), SettingsError> {
+        if self.login_throttle_max_delay < self.login_throttle_delay {
+            return Err(SettingsError::new(
+                "LOGIN_THROTTLE_MAX_DELAY",
+                "is shorter than LOGIN_THROTTLE_DELAY",
+            ));
+        }
         if self.blacklist_after_rotation && self.jti_claim.is_none() {
             return Err(SettingsError::new(
                 "JTI_CLAIM",
                 "is None, but BLACKLIST_AFTER_ROTATION needs token ids",
             ));
+        }
+        let families = [
+            ("REFRESH_REUSE_DETECTION", self.refresh_reuse_detection),
+            ("REFRESH_REUSE_GRACE", !self.refresh_reuse_grace.is_zero()),
+        ];
+        for (setting, on) in families {
+            if on && !(self.rotate_refresh_tokens && self.blacklist_after_rotation) {
+                return Err(SettingsError::new(
+                    setting,
+                    "needs ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION: only rotated \
+                     tokens can be reused",
+                ));
+            }
         }
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {

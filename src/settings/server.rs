@@ -54,7 +54,26 @@ declare_settings! {
     "MIGRATE_ON_START" migrate_on_start: Flag = "true";
 
     // ==== connections: limits, timeouts, shutdown ====================
-    // (declarations of connection limits and timeouts go here)
+    /// Longest a client may take to send a request head (HTTP/1.1), counted
+    /// from when the connection waits for it: from the accept, and again
+    /// after each answer on a kept-alive connection. Protects against
+    /// slow-header (slowloris) and silent connections.
+    "HEADER_READ_TIMEOUT" header_read_timeout: Timeout = "10s";
+    /// A connection with no request in progress is closed after this long
+    /// (keep-alive idle; the bound for HTTP/2 connections, which have no
+    /// head timeout). Protects against idle sockets holding descriptors.
+    "IDLE_TIMEOUT" idle_timeout: Timeout = "60s";
+    /// Longest one request may take from its head to its answer, body
+    /// included; past it the answer is 503 and the request's work is dropped.
+    /// Protects against slow bodies and stuck handlers.
+    "REQUEST_TIMEOUT" request_timeout: Timeout = "30s";
+    /// Connections served at once (lowered to fit the descriptor limit). At
+    /// the cap, a new connection closes the oldest one with no request in
+    /// progress, or is itself closed when every one is busy.
+    "MAX_CONNECTIONS" max_connections: Count<1, 1000000> = "10000";
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish
+    /// before the remaining connections are cut and the process exits.
+    "SHUTDOWN_GRACE" shutdown_grace: Timeout = "10s";
 
     // ==== HTTPS ======================================================
     // (declarations of TLS go here)
@@ -163,6 +182,17 @@ impl ServerOptions {
             connect_timeout: self.db_connect_timeout,
             statement_timeout: self.db_statement_timeout,
             sqlite_synchronous: self.sqlite_synchronous.clone(),
+        }
+    }
+
+    /// The serving loop's bounds (timeouts, connection cap, shutdown grace).
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections as usize,
+            shutdown_grace: self.shutdown_grace,
         }
     }
 

@@ -27,6 +27,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// What went wrong, without the class prefix of `Display`.
+    pub fn cause(&self) -> String {
+        match self {
+            StoreError::Unavailable(cause)
+            | StoreError::Schema(cause)
+            | StoreError::Other(cause) => cause.clone(),
+            StoreError::Conflict => "already exists".into(),
+        }
+    }
+
     /// The deadline of one store call passed without an answer.
     pub(super) fn deadline(deadline: std::time::Duration) -> Self {
         StoreError::Unavailable(format!("no answer from the database within {deadline:?}"))

@@ -1,4 +1,4 @@
-//! Persistent state: users, outstanding tokens and the blacklist.
+//! Persistent state: users, sessions, outstanding tokens and the blacklist.
 //!
 //! Storage is a set of traits ([`UserStore`], [`TokenStore`], and
 //! [`Database`] for our own database as a whole) with two implementations,
@@ -41,7 +41,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod counters;
 mod error;
+mod faults;
 mod migrate;
 mod model;
 mod options;
@@ -54,8 +56,11 @@ mod url;
 
 use std::sync::Arc;
 
+pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
-pub use model::{NewUser, OutstandingToken, User};
+pub use model::{
+    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+};
 pub use options::StoreOptions;
 pub use traits::{Database, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};

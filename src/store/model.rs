@@ -1,5 +1,5 @@
-//! The records the stores hand out and take in: users and outstanding
-//! tokens. Plain data with no database in sight, so a library user's own
+//! The records the stores hand out and take in: users, outstanding
+//! tokens, sessions and the outcome of a rotation. Plain data with no database in sight, so a library user's own
 //! [`UserStore`](super::UserStore) can build them from any source.
 
 /// A user account.
@@ -69,6 +69,94 @@ pub struct OutstandingToken {
     pub expires_at: i64,
 }
 
+/// A session as a login starts it: one per login, holding every refresh
+/// token issued from that login on (its token family).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// The session's public id (opaque, random; what the device list shows).
+    pub public_id: String,
+    /// Its owner.
+    pub user_id: i64,
+    /// When the login happened (epoch seconds); also its first "last used".
+    pub created_at: i64,
+    /// The client's `User-Agent` at login, when known (already cut to its limit).
+    pub user_agent: Option<String>,
+    /// The client's address at login, when known.
+    pub ip: Option<String>,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The public id.
+    pub public_id: String,
+    /// Its owner, while the account exists.
+    pub user_id: Option<i64>,
+    /// When the login happened (epoch seconds).
+    pub created_at: i64,
+    /// The last rotation of one of its tokens (epoch seconds); the login
+    /// time until then.
+    pub last_used_at: i64,
+    /// The client's `User-Agent` at login.
+    pub user_agent: Option<String>,
+    /// The client's address at login.
+    pub ip: Option<String>,
+    /// When it was ended (logout, reuse detection), if it was.
+    pub revoked_at: Option<i64>,
+    /// The expiry of its latest refresh token (epoch seconds).
+    pub expires_at: i64,
+}
+
+/// What a rotation does besides claiming the used token: the rules of
+/// `ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`, `REFRESH_REUSE_GRACE`
+/// and `REFRESH_REUSE_DETECTION`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationRules {
+    /// Blacklist the used token (exactly once). Without it the successor is
+    /// only recorded, linked to its parent.
+    pub blacklist_used: bool,
+    /// Seconds after its first use during which the used token, presented
+    /// again, gets its still-live successor back (0: never).
+    pub grace_seconds: i64,
+    /// A used token presented again (outside the grace period) ends its
+    /// whole session, in the same transaction.
+    pub reuse_detection: bool,
+}
+
+impl Default for RotationRules {
+    /// simplejwt's `BLACKLIST_AFTER_ROTATION`: claim the used token, no
+    /// grace, no reuse detection.
+    fn default() -> Self {
+        Self {
+            blacklist_used: true,
+            grace_seconds: 0,
+            reuse_detection: false,
+        }
+    }
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The used token was claimed (or, without blacklisting, linked) and
+    /// its successor recorded in its session.
+    Rotated,
+    /// Nothing was written: the used token was already used (by a
+    /// concurrent rotation, say) or blacklisted, or its session has ended.
+    Refused,
+    /// The used token was used less than the grace period ago and its
+    /// successor is still live: that successor (`jti`, `created_at` and
+    /// `expires_at` as first issued), to be handed out again. Nothing was
+    /// written.
+    Grace(OutstandingToken),
+    /// The used token had been rotated out already: its whole session was
+    /// ended and every token of it blacklisted, committed.
+    ReuseDetected {
+        /// The public id of the session that was ended.
+        session: String,
+    },
+}
+
 /// The user columns in [`USER_COLUMNS`](super::sql) order, as both drivers
 /// read them (flags are 0/1 integers in both schemas).
 pub(super) type UserColumns = (
@@ -84,6 +172,32 @@ pub(super) type UserColumns = (
     i64,
     Option<i64>,
 );
+
+/// The session columns in `session_columns!` order, as both drivers read them.
+pub(super) type SessionColumns = (
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+/// A [`SessionRecord`] from its columns.
+pub(super) fn session_from_columns(c: SessionColumns) -> SessionRecord {
+    SessionRecord {
+        public_id: c.0,
+        user_id: c.1,
+        created_at: c.2,
+        last_used_at: c.3,
+        user_agent: c.4,
+        ip: c.5,
+        revoked_at: c.6,
+        expires_at: c.7,
+    }
+}
 
 /// A [`User`] from its columns.
 pub(super) fn user_from_columns(c: UserColumns) -> User {

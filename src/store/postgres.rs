@@ -16,19 +16,27 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::query::Query;
 use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _};
 
+use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
+use super::faults::FaultLog;
 use super::migrate;
-use super::model::{storable, user_from_columns, NewUser, OutstandingToken, User};
+use super::model::{
+    session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
+    Rotation, RotationRules, SessionRecord, User,
+};
 use super::options::StoreOptions;
 use super::sql::{self, Param};
-use super::token_writes::{apply, TokenWrite, Tx};
+use super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
-/// A PostgreSQL database behind a lazily connecting pool.
+/// A PostgreSQL database behind a lazily connecting pool (a clone shares it).
+#[derive(Clone)]
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
+    reads: std::sync::Arc<FaultLog>,
+    writes: std::sync::Arc<FaultLog>,
 }
 
 impl PgDatabase {
@@ -53,23 +61,27 @@ impl PgDatabase {
         Self {
             pool,
             deadline: options.deadline(),
+            reads: std::sync::Arc::new(FaultLog::new("reads")),
+            writes: std::sync::Arc::new(FaultLog::new("writes")),
         }
     }
 
-    /// Runs one call under the client-side deadline.
+    /// Runs one call under the client-side deadline; its fault (if any)
+    /// noted in `faults`.
     async fn timed<T>(
         &self,
+        faults: &FaultLog,
         op: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.deadline, op).await {
+        faults.observe(match tokio::time::timeout(self.deadline, op).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::deadline(self.deadline)),
-        }
+        })
     }
 
     /// One statement; rows affected.
     async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        self.timed(async {
+        self.timed(&self.writes, async {
             let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
             Ok(done.rows_affected())
         })
@@ -82,8 +94,11 @@ impl PgDatabase {
         query: &'static str,
         params: &[Param<'_>],
     ) -> Result<Option<PgRow>, StoreError> {
-        self.timed(bind(sqlx::query(query), params).fetch_optional(&self.pool))
-            .await
+        self.timed(
+            &self.reads,
+            bind(sqlx::query(query), params).fetch_optional(&self.pool),
+        )
+        .await
     }
 
     async fn user(
@@ -98,8 +113,8 @@ impl PgDatabase {
             .map_err(classify)
     }
 
-    async fn token_write(&self, op: TokenWrite) -> Result<bool, StoreError> {
-        self.timed(async {
+    async fn token_write(&self, op: TokenWrite) -> Result<Applied, StoreError> {
+        self.timed(&self.writes, async {
             if let TokenWrite::Record(_) = &op {
                 let mut conn = self.pool.acquire().await?;
                 return apply(&mut PgTx(&mut conn), &op).await;
@@ -113,6 +128,9 @@ impl PgDatabase {
     }
 }
 
+/// Whether the session may write (`on` on a standby).
+const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
+
 /// Binds `params` in `$n` order.
 fn bind<'q>(
     mut query: Query<'q, Postgres, PgArguments>,
@@ -123,6 +141,7 @@ fn bind<'q>(
             Param::Int(v) => query.bind(v),
             Param::OptInt(v) => query.bind(v),
             Param::Text(v) => query.bind(v),
+            Param::OptText(v) => query.bind(v),
         };
     }
     query
@@ -149,6 +168,19 @@ fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
     )))
 }
 
+fn session_from_row(row: &PgRow) -> Result<SessionRecord, sqlx::Error> {
+    Ok(session_from_columns((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+        row.try_get(7)?,
+    )))
+}
+
 /// A pooled connection or a transaction as a [`Tx`] for the token writes.
 struct PgTx<'c>(&'c mut PgConnection);
 
@@ -164,6 +196,28 @@ impl Tx for PgTx<'_> {
             .execute(&mut *self.0)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn fetch(
+        &mut self,
+        query: &'static str,
+        params: &[Param<'_>],
+        cols: &'static [Col],
+    ) -> Result<Option<Vec<Cell>>, sqlx::Error> {
+        let rows = bind(sqlx::query(query), params)
+            .fetch_all(&mut *self.0)
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let mut cells = Vec::with_capacity(cols.len());
+        for (i, col) in cols.iter().enumerate() {
+            cells.push(match col {
+                Col::Int => Cell::Int(row.try_get_unchecked(i)?),
+                Col::Text => Cell::Text(row.try_get(i)?),
+            });
+        }
+        Ok(Some(cells))
     }
 }
 
@@ -242,22 +296,103 @@ impl TokenStore for PgDatabase {
 
     async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
         let token = token.clone();
-        self.token_write(TokenWrite::Blacklist { token, now }).await
+        self.token_write(TokenWrite::Blacklist { token, now })
+            .await
+            .map(|done| done.took())
     }
 
-    async fn rotate(
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        token: &OutstandingToken,
+    ) -> Result<(), StoreError> {
+        let (session, token) = (session.clone(), token.clone());
+        self.token_write(TokenWrite::StartSession { session, token })
+            .await
+            .map(|_| ())
+    }
+
+    async fn rotate_in_family(
         &self,
         used: &OutstandingToken,
         successor: &OutstandingToken,
         now: i64,
-    ) -> Result<bool, StoreError> {
+        rules: RotationRules,
+    ) -> Result<Rotation, StoreError> {
         let (used, successor) = (used.clone(), successor.clone());
         self.token_write(TokenWrite::Rotate {
             used,
             successor,
             now,
+            rules,
         })
         .await
+        .map(|done| done.rotation())
+    }
+
+    async fn end_session(
+        &self,
+        user_id: i64,
+        public_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false); // no stored id contains NUL
+        }
+        let public_id = public_id.to_owned();
+        self.token_write(TokenWrite::EndSession {
+            user_id,
+            public_id,
+            now,
+        })
+        .await
+        .map(|done| done.took())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let keep = keep.map(str::to_owned);
+        self.token_write(TokenWrite::EndUserSessions { user_id, keep, now })
+            .await
+            .map(|done| done.ended())
+    }
+
+    async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {
+        if !storable(jti) {
+            return Ok(None);
+        }
+        let row = self
+            .fetch(sql::SESSION_OF_TOKEN, &[Param::Text(jti)])
+            .await?;
+        row.as_ref()
+            .map(session_from_row)
+            .transpose()
+            .map_err(classify)
+    }
+
+    async fn live_sessions(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = self
+            .timed(
+                &self.reads,
+                bind(
+                    sqlx::query(sql::LIVE_SESSIONS_OF_USER),
+                    &[Param::Int(user_id), Param::Int(now)],
+                )
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        rows.iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(classify)
     }
 
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
@@ -266,6 +401,16 @@ impl TokenStore for PgDatabase {
             let params = [Param::Int(now), Param::Int(batch)];
             let deleted = self.execute(sql::FLUSH_EXPIRED_BATCH, &params).await?;
             total += deleted;
+            if deleted < batch as u64 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        loop {
+            let params = [Param::Int(now), Param::Int(batch)];
+            let deleted = self
+                .execute(sql::FLUSH_EXPIRED_SESSIONS_BATCH, &params)
+                .await?;
             if deleted < batch as u64 {
                 return Ok(total);
             }
@@ -303,9 +448,29 @@ impl Database for PgDatabase {
         self.fetch(sql::PING, &[]).await.map(|_| ())
     }
 
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let row = self.fetch(TRANSACTION_READ_ONLY, &[]).await?;
+        let read_only: String = row
+            .as_ref()
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(classify)?
+            .unwrap_or_default();
+        if read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "the PostgreSQL session is read-only (transaction_read_only = on; a standby?)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         let rows = self
-            .timed(sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool))
+            .timed(
+                &self.reads,
+                sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool),
+            )
             .await?;
         let applied = rows
             .iter()
@@ -372,5 +537,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+}
+
+fn failures_of(row: &PgRow) -> Result<Failures, StoreError> {
+    let count = int(row, 0).map_err(classify)?;
+    let last_ms = int(row, 1).map_err(classify)?;
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last_ms,
+    })
+}
+
+/// Login failure counters in the `login_failures` table, shared by every
+/// instance; each failure is one atomic upsert.
+#[async_trait::async_trait]
+impl FailureCounters for PgDatabase {
+    async fn get(&self, key: &str, since_ms: i64) -> Result<Option<Failures>, StoreError> {
+        let row = self
+            .fetch(sql::FAILURES_GET, &[Param::Text(key), Param::Int(since_ms)])
+            .await?;
+        row.as_ref().map(failures_of).transpose()
+    }
+
+    async fn record(&self, key: &str, now_ms: i64, since_ms: i64) -> Result<Failures, StoreError> {
+        let row = self
+            .fetch(
+                sql::FAILURES_RECORD,
+                &[Param::Text(key), Param::Int(now_ms), Param::Int(since_ms)],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Schema("login_failures upsert returned no row".into()))?;
+        // Now and then, drop the counters that have run out (any instance may).
+        if now_ms % 64 == 0 {
+            self.execute(sql::FAILURES_PURGE, &[Param::Int(since_ms)])
+                .await?;
+        }
+        failures_of(&row)
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(sql::FAILURES_CLEAR, &[Param::Text(key)])
+            .await?;
+        Ok(())
     }
 }

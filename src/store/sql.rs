@@ -17,6 +17,8 @@ pub(super) enum Param<'a> {
     OptInt(Option<i64>),
     /// A text.
     Text(&'a str),
+    /// A text or NULL.
+    OptText(Option<&'a str>),
 }
 
 /// Expands to the user columns, in [`UserColumns`](super::model::UserColumns) order.
@@ -65,13 +67,108 @@ pub(super) const COUNT_USERS: &str = "SELECT COUNT(*) AS n FROM users";
 pub(super) const IS_BLACKLISTED: &str = "SELECT 1 AS hit FROM blacklisted_tokens b \
      JOIN outstanding_tokens o ON o.id = b.token_id WHERE o.jti = $1";
 
-/// `$1..$4`: jti, owner id, created at, expires at. Idempotent by `jti`; an
-/// owner id that does not exist would break the foreign key, so such a
-/// token is recorded with no owner.
+/// `$1..$6`: jti, owner id, created at, expires at, session (row id or
+/// NULL), parent token (row id or NULL). Idempotent by `jti`; an owner id
+/// that does not exist would break the foreign key, so such a token is
+/// recorded with no owner.
 pub(super) const INSERT_OUTSTANDING: &str =
-    "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-     VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $4) \
+    "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at, session_id, parent_id) \
+     VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $4, $5, $6) \
      ON CONFLICT (jti) DO NOTHING";
+
+/// `$1..$6`: public id, owner id, created at, user agent, address, expires
+/// at → `id`. A missing owner is recorded as none.
+pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions \
+     (public_id, user_id, created_at, last_used_at, user_agent, ip, expires_at) \
+     VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $3, $4, $5, $6) RETURNING id";
+
+/// `$1`: jti → `id`, `session_id` of the recorded token.
+pub(super) const TOKEN_FAMILY: &str =
+    "SELECT id, session_id FROM outstanding_tokens WHERE jti = $1";
+
+/// `$1`: session row id, `$2`: now, `$3`: the successor's expiry. Touches
+/// a live session only: no row affected once it has ended. On PostgreSQL
+/// this takes the session row's lock, which every rotation and every
+/// revocation of the session takes first — so they run one at a time and a
+/// revocation sees every successor a rotation before it recorded.
+pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET last_used_at = $2, \
+     expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END \
+     WHERE id = $1 AND revoked_at IS NULL";
+
+/// `$1`: token row id → `blacklisted_at`, the token's first use.
+pub(super) const FIRST_USE: &str =
+    "SELECT blacklisted_at FROM blacklisted_tokens WHERE token_id = $1";
+
+/// `$1`: token row id → `n`, how many successors it has (live or not).
+pub(super) const SUCCESSORS: &str =
+    "SELECT COUNT(*) AS n FROM outstanding_tokens WHERE parent_id = $1";
+
+/// `$1`: token row id → `jti`, `created_at`, `expires_at` of its first
+/// successor that is not blacklisted.
+pub(super) const LIVE_SUCCESSOR: &str = "SELECT o.jti, o.created_at, o.expires_at \
+     FROM outstanding_tokens o WHERE o.parent_id = $1 \
+     AND NOT EXISTS (SELECT 1 FROM blacklisted_tokens b WHERE b.token_id = o.id) \
+     ORDER BY o.id LIMIT 1";
+
+/// `$1`: session row id → `public_id`.
+pub(super) const SESSION_PUBLIC_ID: &str = "SELECT public_id FROM sessions WHERE id = $1";
+
+/// `$1`: session row id, `$2`: now. Ends a live session (takes its row lock
+/// first, see [`TOUCH_SESSION`]); no row affected when it had ended.
+pub(super) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+
+/// `$1`: session row id, `$2`: now. Blacklists every token of the session
+/// not blacklisted yet.
+pub(super) const BLACKLIST_SESSION_TOKENS: &str =
+    "INSERT INTO blacklisted_tokens (token_id, blacklisted_at) \
+     SELECT id, $2 FROM outstanding_tokens WHERE session_id = $1 \
+     ON CONFLICT (token_id) DO NOTHING";
+
+/// `$1`: public id, `$2`: owner id, `$3`: now → `id` of the live session
+/// of that user with that id, now ended.
+pub(super) const END_SESSION: &str = "UPDATE sessions SET revoked_at = $3 \
+     WHERE public_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id";
+
+/// `$1`: owner id, `$2`: now, `$3`: the public id to keep (`''`: none).
+/// Ends the user's live sessions; rows affected: how many.
+pub(super) const END_USER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $2 \
+     WHERE user_id = $1 AND revoked_at IS NULL AND public_id <> $3";
+
+/// `$1`: owner id, `$2`: the time [`END_USER_SESSIONS`] ended them at.
+/// Blacklists every token of the sessions ended then.
+pub(super) const BLACKLIST_ENDED_USER_TOKENS: &str =
+    "INSERT INTO blacklisted_tokens (token_id, blacklisted_at) \
+     SELECT o.id, $2 FROM outstanding_tokens o JOIN sessions s ON s.id = o.session_id \
+     WHERE s.user_id = $1 AND s.revoked_at = $2 \
+     ON CONFLICT (token_id) DO NOTHING";
+
+/// Session columns, in [`SessionRecord`](super::model::SessionRecord) order.
+macro_rules! session_columns {
+    () => {
+        "s.public_id, s.user_id, s.created_at, s.last_used_at, s.user_agent, s.ip, \
+         s.revoked_at, s.expires_at"
+    };
+}
+
+/// `$1`: jti → the session of that token.
+pub(super) const SESSION_OF_TOKEN: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions s JOIN outstanding_tokens o ON o.session_id = s.id WHERE o.jti = $1"
+);
+
+/// `$1`: user id, `$2`: now → the user's live sessions, oldest first.
+pub(super) const LIVE_SESSIONS_OF_USER: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+     ORDER BY s.created_at, s.id"
+);
+
+/// `$1`: now, `$2`: batch size. Sessions whose last token has expired.
+pub(super) const FLUSH_EXPIRED_SESSIONS_BATCH: &str = "DELETE FROM sessions WHERE id IN \
+     (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)";
 
 /// `$1`: jti, `$2`: now. One row affected exactly when this call claimed the
 /// token: the unique index on `token_id` refuses every other claim.
@@ -94,6 +191,25 @@ pub(super) const SET_META_ONCE: &str =
 
 /// `$1`: key → `value`.
 pub(super) const META: &str = "SELECT value FROM simplejwt_meta WHERE key = $1";
+
+/// Login failures of a key within the window (PostgreSQL only: SQLite keeps
+/// them in memory, see `counters.rs`).
+pub(super) const FAILURES_GET: &str =
+    "SELECT failures, last_failure_ms FROM login_failures WHERE key = $1 AND last_failure_ms >= $2";
+
+/// One more failure of a key: +1, or 1 when its last one is before the window.
+pub(super) const FAILURES_RECORD: &str =
+    "INSERT INTO login_failures (key, failures, last_failure_ms) \
+     VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN login_failures.last_failure_ms < $3 THEN 1 \
+     ELSE login_failures.failures + 1 END, last_failure_ms = $2 \
+     RETURNING failures, last_failure_ms";
+
+/// Forgets a key.
+pub(super) const FAILURES_CLEAR: &str = "DELETE FROM login_failures WHERE key = $1";
+
+/// Forgets every key whose last failure is before the window.
+pub(super) const FAILURES_PURGE: &str = "DELETE FROM login_failures WHERE last_failure_ms < $1";
 
 /// A round trip.
 pub(super) const PING: &str = "SELECT 1 AS one";

@@ -15,7 +15,9 @@
 //! the service holds `Arc<dyn …>` and never knows which database it talks to.
 
 use super::error::StoreError;
-use super::model::{NewUser, OutstandingToken, User};
+use super::model::{
+    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+};
 use super::url::Backend;
 
 /// What authentication needs of users: lookups, and the two writes a login
@@ -79,15 +81,72 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Rotation: blacklists `used` and records `successor`, atomically.
     /// Returns `false` — and records no successor — when `used` was already
     /// blacklisted, including by a concurrent rotation that won.
+    /// ([`TokenStore::rotate_in_family`] with the default rules.)
     async fn rotate(
         &self,
         used: &OutstandingToken,
         successor: &OutstandingToken,
         now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .rotate_in_family(used, successor, now, RotationRules::default())
+            .await?;
+        Ok(done == Rotation::Rotated)
+    }
+
+    /// Starts a session at login (`now` is `session.created_at`) and records
+    /// its first token in it, atomically.
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        token: &OutstandingToken,
+    ) -> Result<(), StoreError>;
+
+    /// Rotation within a family, in one transaction: records `successor` in
+    /// `used`'s session, linked to `used`, after claiming `used` (with
+    /// `rules.blacklist_used`) exactly once. When `used` was used before,
+    /// hands back its live successor within the grace period, or — with
+    /// reuse detection — ends the whole session; see [`Rotation`]. A token
+    /// of an ended session is [`Rotation::Refused`], whatever else.
+    async fn rotate_in_family(
+        &self,
+        used: &OutstandingToken,
+        successor: &OutstandingToken,
+        now: i64,
+        rules: RotationRules,
+    ) -> Result<Rotation, StoreError>;
+
+    /// Ends one live session of `user_id` by its public id at `now` and
+    /// blacklists every token of it, atomically (the session row first, as
+    /// rotation: no successor escapes). `false` when that user has no such
+    /// live session.
+    async fn end_session(
+        &self,
+        user_id: i64,
+        public_id: &str,
+        now: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Ends every live session of `user_id` except the one `keep` names (a
+    /// public id) at `now` and blacklists their tokens, atomically. Returns
+    /// how many sessions were ended.
+    async fn end_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError>;
+
+    /// The session the token with this `jti` belongs to, ended or not
+    /// (`None` for a token recorded in no session, or not recorded).
+    async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// The user's live sessions at `now` (not ended, not expired), oldest first.
+    async fn live_sessions(&self, user_id: i64, now: i64)
+        -> Result<Vec<SessionRecord>, StoreError>;
+
     /// Deletes outstanding tokens expired at `now` (and, by cascade, their
-    /// blacklist rows) in batches of `batch` rows, each its own short
+    /// blacklist rows), then sessions whose last token expired, in batches of `batch` rows, each its own short
     /// transaction so traffic is never blocked for long. Returns rows deleted.
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError>;
 
@@ -115,6 +174,12 @@ pub trait Database: UserStore + TokenStore {
 
     /// A trivial round trip: is the database answering?
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether this process can write to the database now, without changing
+    /// it (`serve` refuses to start otherwise): [`StoreError::Unavailable`]
+    /// saying why — a file that opens read-only or not at all, a read-only
+    /// PostgreSQL session (a standby).
+    async fn check_writable(&self) -> Result<(), StoreError>;
 
     /// Readiness (`/readyz`): the database answers one query, within the
     /// store's deadline, and its applied migrations are exactly the ones
@@ -150,4 +215,13 @@ pub trait Database: UserStore + TokenStore {
 
     /// Reads a metadata value.
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Failure counters that every instance on this database shares, or
+    /// `None` when one process serves it (SQLite): the caller then keeps
+    /// them in memory ([`MemoryCounters`](super::MemoryCounters)).
+    fn shared_failure_counters(
+        &self,
+    ) -> Option<std::sync::Arc<dyn super::counters::FailureCounters>> {
+        None
+    }
 }

@@ -110,6 +110,18 @@ pub fn rotate(settings: &Settings, refresh: &mut Claims, now: Timestamp) {
     refresh.insert("iat".into(), epoch(now));
 }
 
+/// [`rotate`] into a successor issued before: its `jti`, `iat` and `exp`
+/// as recorded, so the same claims — and, with a deterministic algorithm
+/// (HMAC, RSA PKCS#1), the same token — come out again (the rotation
+/// grace period hands a lost successor back this way).
+pub fn rotate_as(settings: &Settings, refresh: &mut Claims, jti: &str, iat: i64, exp: i64) {
+    if let Some(jti_claim) = settings.jti_claim() {
+        refresh.insert(jti_claim.to_owned(), Value::from(jti));
+    }
+    refresh.insert("exp".into(), Value::from(exp));
+    refresh.insert("iat".into(), Value::from(iat));
+}
+
 /// Sliding (`TokenRefreshSlidingSerializer`): a new `exp` and `iat` from
 /// `now`; the `jti` and the refresh deadline stay, so blacklisting the token
 /// also kills every slid copy.

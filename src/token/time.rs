@@ -46,6 +46,11 @@ impl Timestamp {
         self.0.floor() as i64
     }
 
+    /// Whole milliseconds since the epoch, rounded down (throttle counters).
+    pub fn epoch_millis(self) -> i64 {
+        (self.0 * 1000.0).floor() as i64
+    }
+
     /// `d` later. Durations are bounded by the settings (100 years), so this
     /// stays far inside the range where whole seconds are exact.
     pub fn after(self, d: Duration) -> Self {

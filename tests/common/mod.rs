@@ -306,6 +306,30 @@ pub async fn seeded_store(db: &TestDb) -> Arc<dyn Database> {
     store
 }
 
+/// Runs `sql` (one or more statements) on `db` over a direct connection of
+/// its own driver — rusqlite or sqlx's `PgConnection` — not the store's.
+pub async fn raw_sql(db: &TestDb, sql: &str) {
+    if db.backend() == "sqlite" {
+        let path = simplejwt::store::sqlite_file(&db.url)
+            .expect("SQLite URL")
+            .expect("a file");
+        rusqlite::Connection::open(path)
+            .expect("open the test database")
+            .execute_batch(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    } else {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::postgres::PgConnection::connect(&db.url)
+            .await
+            .expect("connect to the test database");
+        sqlx::raw_sql(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+    }
+}
+
 /// A response, read to the end.
 #[derive(Debug)]
 pub struct Resp {

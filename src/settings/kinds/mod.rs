@@ -12,12 +12,14 @@
 //! settings (`choices.rs`). Each kind is a zero-sized type implementing [`Kind`].
 
 mod choices;
+mod net;
 #[cfg(test)]
 mod tests;
 mod text;
 mod time;
 
 pub use choices::*;
+pub use net::*;
 pub use text::*;
 pub use time::*;
 

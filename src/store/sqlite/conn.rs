@@ -12,8 +12,9 @@ use std::time::Duration;
 use rusqlite::{ffi, Connection, OpenFlags, Statement};
 
 use super::super::error::StoreError;
-use super::super::model::{user_from_columns, User};
+use super::super::model::{session_from_columns, user_from_columns, SessionRecord, User};
 use super::super::sql::Param;
+use super::super::token_writes::{Cell, Col};
 use super::super::url::{create_private, Access};
 
 /// How to open the database file (from the URL and the store options).
@@ -96,6 +97,7 @@ pub(super) fn bind(stmt: &mut Statement<'_>, params: &[Param<'_>]) -> rusqlite::
             Param::Int(v) => stmt.raw_bind_parameter(index, v)?,
             Param::OptInt(v) => stmt.raw_bind_parameter(index, v)?,
             Param::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Param::OptText(v) => stmt.raw_bind_parameter(index, v)?,
         }
     }
     Ok(())
@@ -124,6 +126,33 @@ pub(super) fn query_opt<T>(
     }
 }
 
+/// Runs a query (or an `INSERT … RETURNING`) to its end and reads the
+/// columns of its first row, each as `cols` says, if there is a row.
+pub(super) fn fetch_cells(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    cols: &[Col],
+) -> rusqlite::Result<Option<Vec<Cell>>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    let mut first = None;
+    while let Some(row) = rows.next()? {
+        if first.is_none() {
+            let mut cells = Vec::with_capacity(cols.len());
+            for (i, col) in cols.iter().enumerate() {
+                cells.push(match col {
+                    Col::Int => Cell::Int(row.get(i)?),
+                    Col::Text => Cell::Text(row.get(i)?),
+                });
+            }
+            first = Some(cells);
+        }
+    }
+    Ok(first)
+}
+
 /// Runs an `INSERT … RETURNING` of one integer column to its end: outside a
 /// transaction the write commits — and may fail — only at the last step.
 pub(super) fn insert_returning(
@@ -139,6 +168,20 @@ pub(super) fn insert_returning(
         returned = Some(row.get(0)?);
     }
     returned.ok_or(rusqlite::Error::QueryReturnedNoRows)
+}
+
+/// A session from a row of the shared session columns.
+pub(super) fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+    Ok(session_from_columns((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+    )))
 }
 
 /// A user from a row of the shared user columns.

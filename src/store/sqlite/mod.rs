@@ -17,6 +17,8 @@ mod reader;
 mod writer;
 
 #[cfg(test)]
+mod http_faults;
+#[cfg(test)]
 mod tests;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
@@ -25,13 +27,17 @@ use std::str::FromStr as _;
 
 use super::error::StoreError;
 use super::migrate;
-use super::model::{storable, NewUser, OutstandingToken, User};
+use super::model::{
+    storable, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+};
 use super::options::StoreOptions;
 use super::sql::{self, Param};
 use super::token_writes::TokenWrite;
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::{create_private, Access, Backend, SqliteTarget};
-use conn::{classify_code, execute, insert_returning, query_opt, user_row, FileConfig};
+use conn::{
+    classify_code, execute, insert_returning, query_opt, session_row, user_row, FileConfig,
+};
 use reader::Reader;
 use writer::Writer;
 
@@ -188,22 +194,102 @@ impl TokenStore for SqliteDatabase {
         self.writer
             .token(TokenWrite::Blacklist { token, now })
             .await
+            .map(|done| done.took())
     }
 
-    async fn rotate(
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        token: &OutstandingToken,
+    ) -> Result<(), StoreError> {
+        let (session, token) = (session.clone(), token.clone());
+        self.writer
+            .token(TokenWrite::StartSession { session, token })
+            .await
+            .map(|_| ())
+    }
+
+    async fn rotate_in_family(
         &self,
         used: &OutstandingToken,
         successor: &OutstandingToken,
         now: i64,
-    ) -> Result<bool, StoreError> {
+        rules: RotationRules,
+    ) -> Result<Rotation, StoreError> {
         let (used, successor) = (used.clone(), successor.clone());
         self.writer
             .token(TokenWrite::Rotate {
                 used,
                 successor,
                 now,
+                rules,
             })
             .await
+            .map(|done| done.rotation())
+    }
+
+    async fn end_session(
+        &self,
+        user_id: i64,
+        public_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false); // no stored id contains NUL
+        }
+        let public_id = public_id.to_owned();
+        self.writer
+            .token(TokenWrite::EndSession {
+                user_id,
+                public_id,
+                now,
+            })
+            .await
+            .map(|done| done.took())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let keep = keep.map(str::to_owned);
+        self.writer
+            .token(TokenWrite::EndUserSessions { user_id, keep, now })
+            .await
+            .map(|done| done.ended())
+    }
+
+    async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {
+        if !storable(jti) {
+            return Ok(None);
+        }
+        self.reader.read(|conn| {
+            query_opt(
+                conn,
+                sql::SESSION_OF_TOKEN,
+                &[Param::Text(jti)],
+                session_row,
+            )
+        })
+    }
+
+    async fn live_sessions(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql::LIVE_SESSIONS_OF_USER)?;
+            conn::bind(&mut stmt, &[Param::Int(user_id), Param::Int(now)])?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(session_row(row)?);
+            }
+            Ok(out)
+        })
     }
 
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
@@ -220,6 +306,22 @@ impl TokenStore for SqliteDatabase {
                 })
                 .await?;
             total += deleted;
+            if deleted < batch as u64 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        loop {
+            let deleted = self
+                .writer
+                .run(move |conn| {
+                    execute(
+                        conn,
+                        sql::FLUSH_EXPIRED_SESSIONS_BATCH,
+                        &[Param::Int(now), Param::Int(batch)],
+                    )
+                })
+                .await?;
             if deleted < batch as u64 {
                 return Ok(total);
             }
@@ -269,6 +371,22 @@ impl Database for SqliteDatabase {
     async fn ping(&self) -> Result<(), StoreError> {
         self.writer
             .run(|conn| conn.prepare_cached(sql::PING)?.query_row([], |_| Ok(())))
+            .await
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.writer
+            .run(|conn| {
+                // SQLite opens a file it may not write read-only, silently.
+                if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                        Some("the file opens read-only: this process may not write it".into()),
+                    ));
+                }
+                // Takes the write lock (creating the WAL if need be), writes nothing.
+                conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+            })
             .await
     }
 

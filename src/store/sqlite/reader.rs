@@ -23,6 +23,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use super::super::error::StoreError;
+use super::super::faults::FaultLog;
 use super::conn::{classify, open_reader, FileConfig};
 
 /// A few read-only connections, each behind its own lock (never held across an await).
@@ -31,6 +32,7 @@ pub(super) struct Reader {
     connections: Vec<Mutex<Option<Connection>>>,
     next: AtomicUsize,
     closed: AtomicBool,
+    faults: FaultLog,
 }
 
 impl Reader {
@@ -41,6 +43,7 @@ impl Reader {
             connections: (0..connections.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            faults: FaultLog::new("reads"),
         }
     }
 
@@ -60,6 +63,13 @@ impl Reader {
     /// Runs `read` on a reader connection, retrying once on a fresh
     /// connection after an error. [`StoreError::Unavailable`] once closed.
     pub(super) fn read<T>(
+        &self,
+        read: impl Fn(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.faults.observe(self.read_once_or_twice(read))
+    }
+
+    fn read_once_or_twice<T>(
         &self,
         read: impl Fn(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {

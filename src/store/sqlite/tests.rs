@@ -12,7 +12,7 @@ use super::writer::commit_batch;
 use super::*;
 use crate::store::url::{parse, Target};
 
-fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
+pub(super) fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
     format!("sqlite://{}/{name}", dir.path().display())
 }
 
@@ -23,13 +23,13 @@ fn open_url(url: &str, options: &StoreOptions) -> SqliteDatabase {
     }
 }
 
-async fn migrated(dir: &tempfile::TempDir, options: &StoreOptions) -> SqliteDatabase {
+pub(super) async fn migrated(dir: &tempfile::TempDir, options: &StoreOptions) -> SqliteDatabase {
     let db = open_url(&url_in(dir, "db.sqlite3"), options);
     db.migrate().await.expect("migrate");
     db
 }
 
-fn token(jti: &str) -> OutstandingToken {
+pub(super) fn token(jti: &str) -> OutstandingToken {
     OutstandingToken {
         jti: jti.into(),
         user_id: Some(1),
@@ -50,7 +50,7 @@ fn alice() -> NewUser {
 }
 
 /// Sets `PRAGMA max_page_count` on the writer's own connection.
-async fn limit_pages(db: &SqliteDatabase, pages: Option<i64>) {
+pub(super) async fn limit_pages(db: &SqliteDatabase, pages: Option<i64>) {
     db.writer
         .run(move |conn| {
             let pages = match pages {
@@ -135,6 +135,7 @@ fn one_failing_job_does_not_fail_the_others_in_its_batch() {
         used: token("a"),
         successor: token(successor),
         now: 1,
+        rules: crate::store::RotationRules::default(),
     };
     let ops = [
         TokenWrite::Record(token("a")),
@@ -149,7 +150,10 @@ fn one_failing_job_does_not_fail_the_others_in_its_batch() {
     ];
     let refs: Vec<&TokenWrite> = ops.iter().collect();
     let results = commit_batch(&mut conn, &refs).expect("the batch commits");
-    let results: Vec<Option<bool>> = results.into_iter().map(Result::ok).collect();
+    let results: Vec<Option<bool>> = results
+        .into_iter()
+        .map(|r| r.ok().map(|done| done.took()))
+        .collect();
     assert_eq!(
         results,
         [Some(true), None, Some(true), Some(false), Some(false)]

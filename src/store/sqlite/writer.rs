@@ -35,9 +35,10 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::super::error::StoreError;
+use super::super::faults::FaultLog;
 use super::super::sql::Param;
-use super::super::token_writes::{apply, TokenWrite, Tx};
-use super::conn::{breaks_connection, classify, execute, open_writer, FileConfig};
+use super::super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
+use super::conn::{breaks_connection, classify, execute, fetch_cells, open_writer, FileConfig};
 
 /// Most token writes one transaction carries.
 const MAX_BATCH: usize = 256;
@@ -57,7 +58,7 @@ enum Outcome {
 
 struct TokenJob {
     op: TokenWrite,
-    reply: oneshot::Sender<Result<bool, StoreError>>,
+    reply: oneshot::Sender<Result<Applied, StoreError>>,
 }
 
 enum Job {
@@ -74,6 +75,7 @@ enum Job {
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
     deadline: Duration,
+    faults: FaultLog,
 }
 
 impl Writer {
@@ -96,7 +98,11 @@ impl Writer {
             .name("simplejwt-sqlite-writer".into())
             .spawn(move || state.serve(queue))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Self { jobs, deadline })
+        Ok(Self {
+            jobs,
+            deadline,
+            faults: FaultLog::new("writes"),
+        })
     }
 
     /// Runs `work` alone on the writer's connection, under the deadline.
@@ -127,10 +133,16 @@ impl Writer {
     }
 
     /// Queues a token write for the next group commit and waits for its
-    /// answer (whether it took effect), under the deadline.
-    pub(super) async fn token(&self, op: TokenWrite) -> Result<bool, StoreError> {
+    /// answer (what it did), under the deadline.
+    pub(super) async fn token(&self, op: TokenWrite) -> Result<Applied, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.call(Job::Token(TokenJob { op, reply }), answer).await
+    }
+
+    /// The fault state of the writes.
+    #[cfg(test)]
+    pub(super) fn faults(&self) -> &FaultLog {
+        &self.faults
     }
 
     /// Finishes the queued work, closes the connection and stops the thread.
@@ -142,6 +154,14 @@ impl Writer {
     }
 
     async fn call<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.faults.observe(self.call_unobserved(job, answer).await)
+    }
+
+    async fn call_unobserved<T>(
         &self,
         job: Job,
         answer: oneshot::Receiver<Result<T, StoreError>>,
@@ -276,6 +296,15 @@ impl Tx for SqliteTx<'_> {
     async fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> rusqlite::Result<u64> {
         execute(self.0, sql, params)
     }
+
+    async fn fetch(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        cols: &'static [Col],
+    ) -> rusqlite::Result<Option<Vec<Cell>>> {
+        fetch_cells(self.0, sql, params, cols)
+    }
 }
 
 /// Runs `ops` in one transaction and commits it. `Err` when the transaction
@@ -290,7 +319,7 @@ impl Tx for SqliteTx<'_> {
 pub(super) fn commit_batch(
     conn: &mut Connection,
     ops: &[&TokenWrite],
-) -> rusqlite::Result<Vec<rusqlite::Result<bool>>> {
+) -> rusqlite::Result<Vec<rusqlite::Result<Applied>>> {
     match attempt(conn, ops, Savepoints::No)? {
         Attempt::Committed(results) => Ok(results),
         Attempt::JobFailed => match attempt(conn, ops, Savepoints::Yes)? {
@@ -307,7 +336,7 @@ enum Savepoints {
 }
 
 enum Attempt {
-    Committed(Vec<rusqlite::Result<bool>>),
+    Committed(Vec<rusqlite::Result<Applied>>),
     /// A job failed without savepoints; the attempt was rolled back.
     JobFailed,
 }

@@ -1,0 +1,231 @@
+//! Logout scopes and the device list over HTTP (issue 15, points 4 and 5):
+//! `POST /api/token/logout/?scope=local|others|global` with simplejwt's
+//! blacklist body, `GET /api/sessions/` and `DELETE /api/sessions/<id>/`,
+//! on SQLite and, when configured, PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use http::{header, Request};
+use serde_json::{json, Value};
+
+/// Logs alice in with a user agent of `agent`; returns (access, refresh).
+async fn login_as(app: &TestApp, agent: &str) -> (String, String) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/token/")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, agent)
+        .body(
+            serde_json::to_vec(&json!({"username": "alice", "password": "alice-Password-1"}))
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    let resp = app.send(req).await;
+    resp.expect_status(200);
+    (resp.str("access"), resp.str("refresh"))
+}
+
+async fn logout(app: &TestApp, scope: Option<&str>, refresh: &str) -> Resp {
+    let path = match scope {
+        Some(scope) => format!("/api/token/logout/?scope={scope}"),
+        None => "/api/token/logout/".to_owned(),
+    };
+    app.post_json(&path, &json!({ "refresh": refresh })).await
+}
+
+async fn list(app: &TestApp, access: &str) -> Resp {
+    let req = Request::builder()
+        .uri("/api/sessions/")
+        .header(header::AUTHORIZATION, format!("Bearer {access}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(req).await
+}
+
+async fn end(app: &TestApp, access: &str, id: &str) -> Resp {
+    let req = Request::builder()
+        .method("DELETE")
+        .uri(format!("/api/sessions/{id}/"))
+        .header(header::AUTHORIZATION, format!("Bearer {access}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(req).await
+}
+
+backend_tests!(
+    logout_local_ends_the_tokens_session_only,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let (_, a) = login_as(&app, "A").await;
+        let (_, b) = login_as(&app, "B").await;
+        logout(&app, None, &a).await.expect(200, &json!({}));
+        app.refresh(&a)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+        app.refresh(&b).await.expect_status(200);
+        // Logging out twice is the blacklist endpoint's 401.
+        logout(&app, Some("local"), &a)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+    }
+);
+
+backend_tests!(
+    logout_local_after_rotation_ends_the_whole_family,
+    |db: TestDb| async move {
+        let app = app(
+            db,
+            &[
+                ("ROTATE_REFRESH_TOKENS", "true"),
+                ("BLACKLIST_AFTER_ROTATION", "false"),
+            ],
+        )
+        .await;
+        let (_, r0) = login_as(&app, "A").await;
+        let r1 = app.refresh(&r0).await.str("refresh");
+        // Without blacklisting after rotation r0 still refreshes — until logout
+        // of its family with r1.
+        logout(&app, Some("local"), &r1)
+            .await
+            .expect(200, &json!({}));
+        app.refresh(&r0)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+    }
+);
+
+backend_tests!(
+    logout_others_keeps_the_callers_session,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let (_, a) = login_as(&app, "A").await;
+        let (_, b) = login_as(&app, "B").await;
+        let (_, c) = login_as(&app, "C").await;
+        logout(&app, Some("others"), &a)
+            .await
+            .expect(200, &json!({}));
+        app.refresh(&a).await.expect_status(200);
+        for other in [&b, &c] {
+            app.refresh(other)
+                .await
+                .expect(401, &token_error("Token is blacklisted"));
+        }
+        assert_eq!(
+            app.store.live_sessions(1, epoch_now()).await.unwrap().len(),
+            1
+        );
+    }
+);
+
+backend_tests!(
+    logout_global_ends_every_session_of_the_user,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let (_, a) = login_as(&app, "A").await;
+        let (_, b) = login_as(&app, "B").await;
+        let carol = app.pair("carol").await.0;
+        logout(&app, Some("global"), &b)
+            .await
+            .expect(200, &json!({}));
+        for token in [&a, &b] {
+            app.refresh(token)
+                .await
+                .expect(401, &token_error("Token is blacklisted"));
+        }
+        app.refresh(&carol).await.expect_status(200);
+        assert!(app
+            .store
+            .live_sessions(1, epoch_now())
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);
+
+backend_tests!(
+    a_bad_scope_or_token_changes_nothing,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let (_, a) = login_as(&app, "A").await;
+        logout(&app, Some("everything"), &a).await.expect(
+            400,
+            &json!({"scope": ["Must be one of: local, others, global."]}),
+        );
+        logout(&app, Some("global"), "not-a-token")
+            .await
+            .expect(401, &token_error("Token is invalid"));
+        app.post_json("/api/token/logout/", &json!({}))
+            .await
+            .expect(400, &json!({"refresh": ["This field is required."]}));
+        app.refresh(&a).await.expect_status(200);
+        assert_eq!(
+            app.store.live_sessions(1, epoch_now()).await.unwrap().len(),
+            1
+        );
+    }
+);
+
+backend_tests!(
+    the_device_list_shows_the_callers_sessions_and_ends_one,
+    |db: TestDb| async move {
+        let app = app(db, &[("SESSION_ID_CLAIM", "sid")]).await;
+        let (access_a, _) = login_as(&app, "Browser A").await;
+        let (_, refresh_b) = login_as(&app, "Browser B").await;
+
+        let listed = list(&app, &access_a).await;
+        listed.expect_status(200);
+        assert_eq!(listed.header("cache-control"), Some("no-store"));
+        let sessions = listed.json();
+        let sessions = sessions.as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 2, "{sessions:?}");
+        let agents: Vec<&Value> = sessions.iter().map(|s| &s["user_agent"]).collect();
+        assert_eq!(agents, [&json!("Browser A"), &json!("Browser B")]);
+        assert_eq!(sessions[0]["current"], json!(true));
+        assert_eq!(sessions[1]["current"], json!(false));
+        let mut keys: Vec<&str> = sessions[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["created", "current", "id", "ip", "last_used", "user_agent"]
+        );
+        let b_id = sessions[1]["id"].as_str().unwrap().to_owned();
+        assert_eq!(claims_of(&refresh_b)["sid"], json!(b_id));
+
+        // Carol cannot end alice's session; alice can.
+        let carol_access = app.pair("carol").await.1;
+        end(&app, &carol_access, &b_id).await.expect_status(404);
+        app.refresh(&refresh_b).await.expect_status(200);
+        let ended = end(&app, &access_a, &b_id).await;
+        ended.expect_status(204);
+        app.refresh(&refresh_b)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+        end(&app, &access_a, &b_id).await.expect_status(404);
+        assert_eq!(
+            list(&app, &access_a).await.json().as_array().unwrap().len(),
+            1
+        );
+
+        let no_auth = app.send(bare("GET", "/api/sessions/")).await;
+        no_auth.expect_status(401);
+    }
+);
+
+backend_tests!(
+    by_default_tokens_carry_no_session_id_and_no_session_is_current,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let (access, refresh) = login_as(&app, "A").await;
+        assert!(claims_of(&refresh).get("sid").is_none());
+        let sessions = list(&app, &access).await.json();
+        assert_eq!(sessions[0]["current"], json!(false));
+    }
+);

@@ -1,0 +1,415 @@
+//! Sessions and token families (issue 15, points 1–3 and the grace edges of
+//! 15): a login starts a session (who, when, from where); rotation keeps the
+//! family in it; with `REFRESH_REUSE_DETECTION` a replayed rotated-out token
+//! ends the whole family — committed although that request fails — and is
+//! reported; with `REFRESH_REUSE_GRACE` a retry with the immediate parent
+//! gets the same successor back, anchored at the parent's first use. Races:
+//! concurrent replays and legitimate refreshes of one family, through one
+//! service and through two services on two connections to one database,
+//! leave no live branch. Runs on SQLite and, when configured, PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use simplejwt::error::AuthError;
+use simplejwt::service::{AuthService, ClientInfo, Event, EventKind, EventSink};
+use simplejwt::store::{StoreOptions, TokenStore};
+use simplejwt::token::TokenError;
+use tokio::sync::Barrier;
+
+const ROTATE: [(&str, &str); 2] = [
+    ("ROTATE_REFRESH_TOKENS", "true"),
+    ("BLACKLIST_AFTER_ROTATION", "true"),
+];
+
+const DETECT: [(&str, &str); 3] = [
+    ("ROTATE_REFRESH_TOKENS", "true"),
+    ("BLACKLIST_AFTER_ROTATION", "true"),
+    ("REFRESH_REUSE_DETECTION", "true"),
+];
+
+const DETECT_WITH_GRACE: [(&str, &str); 4] = [
+    ("ROTATE_REFRESH_TOKENS", "true"),
+    ("BLACKLIST_AFTER_ROTATION", "true"),
+    ("REFRESH_REUSE_DETECTION", "true"),
+    ("REFRESH_REUSE_GRACE", "10s"),
+];
+
+/// Keeps the kinds of the events it hears.
+#[derive(Default)]
+struct Kinds(Mutex<Vec<EventKind>>);
+
+impl EventSink for Kinds {
+    fn record(&self, e: &Event<'_>) {
+        self.0.lock().unwrap().push(e.kind);
+    }
+}
+
+impl Kinds {
+    fn count(&self, kind: EventKind) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|k| **k == kind)
+            .count()
+    }
+}
+
+fn client() -> ClientInfo {
+    ClientInfo::new(
+        Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))),
+        Some("TestBrowser/1.0"),
+    )
+}
+
+async fn login(service: &AuthService) -> String {
+    service
+        .obtain_pair("alice", "alice-Password-1", &client())
+        .await
+        .expect("login")
+        .refresh
+}
+
+async fn rotate(service: &AuthService, refresh: &str) -> Result<String, AuthError> {
+    service
+        .refresh(refresh, &client())
+        .await
+        .map(|r| r.refresh.expect("rotating"))
+}
+
+fn jti(token: &str) -> String {
+    claims_of(token)["jti"].as_str().expect("jti").to_owned()
+}
+
+fn is_blacklisted_error(r: &Result<String, AuthError>) -> bool {
+    matches!(r, Err(AuthError::Token(TokenError::Blacklisted)))
+}
+
+backend_tests!(
+    a_login_starts_a_session_with_who_when_and_where,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let before = epoch_now();
+        let first = login(&app.service).await;
+        let second = login(&app.service).await;
+
+        let session = app
+            .store
+            .session_of_token(&jti(&first))
+            .await
+            .unwrap()
+            .expect("the login's refresh token is in a session");
+        assert_eq!(session.user_id, Some(1));
+        assert_eq!(session.user_agent.as_deref(), Some("TestBrowser/1.0"));
+        assert_eq!(session.ip.as_deref(), Some("203.0.113.7"));
+        assert!(session.created_at >= before && session.created_at <= epoch_now());
+        assert_eq!(session.last_used_at, session.created_at);
+        assert_eq!(session.revoked_at, None);
+        assert_eq!(
+            session.expires_at,
+            claims_of(&first)["exp"].as_i64().unwrap()
+        );
+        // The token carries nothing new: simplejwt's claims only.
+        let mut keys: Vec<_> = claims_of(&first).keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["exp", "iat", "jti", "token_type", "user_id"]);
+
+        let other = app
+            .store
+            .session_of_token(&jti(&second))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(other.public_id, session.public_id, "one session per login");
+        let live = app.store.live_sessions(1, epoch_now()).await.unwrap();
+        assert_eq!(live.len(), 2);
+        assert!(app
+            .store
+            .live_sessions(3, epoch_now())
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);
+
+backend_tests!(
+    rotation_keeps_the_family_in_the_login_session,
+    |db: TestDb| async move {
+        let app = app(db, &ROTATE).await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        let r2 = rotate(&app.service, &r1).await.unwrap();
+        let s0 = app
+            .store
+            .session_of_token(&jti(&r0))
+            .await
+            .unwrap()
+            .unwrap();
+        let s2 = app
+            .store
+            .session_of_token(&jti(&r2))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s0.public_id, s2.public_id);
+        assert!(s2.expires_at >= claims_of(&r2)["exp"].as_i64().unwrap());
+        assert_eq!(
+            app.store.live_sessions(1, epoch_now()).await.unwrap().len(),
+            1
+        );
+        // Without reuse detection a replay is refused and nothing more.
+        assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        rotate(&app.service, &r2)
+            .await
+            .expect("the family lives on");
+    }
+);
+
+backend_tests!(
+    a_replayed_rotated_out_token_ends_the_whole_family_and_is_reported,
+    |db: TestDb| async move {
+        let kinds = Arc::new(Kinds::default());
+        let sink = kinds.clone();
+        let app = app_with(db, &DETECT, |b| b.event_sink(sink)).await;
+        let other_session = login(&app.service).await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        let r2 = rotate(&app.service, &r1).await.unwrap();
+
+        // The thief replays r0: refused, as simplejwt refuses it …
+        assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 1);
+        // … and the revocation was committed although the request failed:
+        // the live leaf r2 (the thief's or the user's fork) is dead.
+        assert!(app.store.is_blacklisted(&jti(&r2)).await.unwrap());
+        assert!(is_blacklisted_error(&rotate(&app.service, &r2).await));
+        let ended = app
+            .store
+            .session_of_token(&jti(&r2))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ended.revoked_at.is_some());
+        // A second replay finds the session ended: refused, not reported again.
+        assert!(is_blacklisted_error(&rotate(&app.service, &r1).await));
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 1);
+        // The user's other session is untouched.
+        let live = app.store.live_sessions(1, epoch_now()).await.unwrap();
+        assert_eq!(live.len(), 1);
+        rotate(&app.service, &other_session)
+            .await
+            .expect("another session is not part of the family");
+    }
+);
+
+backend_tests!(
+    a_blacklisted_leaf_presented_again_is_refused_not_taken_for_reuse,
+    |db: TestDb| async move {
+        let kinds = Arc::new(Kinds::default());
+        let sink = kinds.clone();
+        let app = app_with(db, &DETECT, |b| b.event_sink(sink)).await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        app.service.blacklist(&r1, &client()).await.unwrap();
+        assert!(is_blacklisted_error(&rotate(&app.service, &r1).await));
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 0);
+    }
+);
+
+backend_tests!(
+    within_the_grace_period_the_parent_gets_the_same_successor_back,
+    |db: TestDb| async move {
+        let kinds = Arc::new(Kinds::default());
+        let sink = kinds.clone();
+        let app = app_with(db, &DETECT_WITH_GRACE, |b| b.event_sink(sink)).await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        // The response was lost; the client retries with r0: the same r1
+        // (HS256 is deterministic), not a second live branch.
+        let again = rotate(&app.service, &r0).await.unwrap();
+        assert_eq!(again, r1);
+        let again = rotate(&app.service, &r0).await.unwrap();
+        assert_eq!(again, r1);
+        // Two rotations within one second are told apart by id, not by `iat`:
+        // r1 → r2 now; r1 retried gets r2, and r0 — a grandparent — is reuse.
+        let r2 = rotate(&app.service, &r1).await.unwrap();
+        assert_ne!(jti(&r2), jti(&r1));
+        assert_eq!(rotate(&app.service, &r1).await.unwrap(), r2);
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 0);
+        assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 1);
+        assert!(is_blacklisted_error(&rotate(&app.service, &r2).await));
+    }
+);
+
+backend_tests!(
+    the_grace_period_is_anchored_at_the_first_use_and_retries_do_not_extend_it,
+    |db: TestDb| async move {
+        let kinds = Arc::new(Kinds::default());
+        let sink = kinds.clone();
+        let app = app_with(db, &DETECT_WITH_GRACE, |b| b.event_sink(sink)).await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        // Nine seconds pass (the first use is moved back instead of waiting).
+        let back = |seconds: i64| {
+            format!(
+                "UPDATE blacklisted_tokens SET blacklisted_at = blacklisted_at - {seconds} \
+                 WHERE token_id = (SELECT id FROM outstanding_tokens WHERE jti = '{}')",
+                jti(&r0)
+            )
+        };
+        raw_sql(&app.db, &back(9)).await;
+        assert_eq!(
+            rotate(&app.service, &r0).await.unwrap(),
+            r1,
+            "still in grace"
+        );
+        // Two more seconds: 11 s after the first use, whatever the retries did.
+        raw_sql(&app.db, &back(2)).await;
+        assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        assert_eq!(kinds.count(EventKind::ReuseDetected), 1);
+        assert!(is_blacklisted_error(&rotate(&app.service, &r1).await));
+    }
+);
+
+/// Runs `n` copies of `job` released together by a barrier; results in spawn order.
+async fn together<T, F, Fut>(n: usize, job: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let fut = job(i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                fut.await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+/// Replays of r0 and refreshes with r1 on one family, all at once, spread
+/// over `services`: whatever the order, the family ends and no token handed
+/// out by any of them works afterwards.
+async fn race_replays_against_refreshes(services: Vec<AuthService>, store: &dyn TokenStore) {
+    const N: usize = 16;
+    const ROUNDS: usize = 4;
+    for round in 0..ROUNDS {
+        let r0 = login(&services[0]).await;
+        let r1 = rotate(&services[0], &r0).await.unwrap();
+        let results = together(N, |i| {
+            let service = services[i % services.len()].clone();
+            let token = if i % 2 == 0 { r0.clone() } else { r1.clone() };
+            async move { rotate(&service, &token).await }
+        })
+        .await;
+        for r in &results {
+            assert!(r.is_ok() || is_blacklisted_error(r), "round {round}: {r:?}");
+        }
+        let session = store.session_of_token(&jti(&r1)).await.unwrap().unwrap();
+        assert!(
+            session.revoked_at.is_some(),
+            "round {round}: the family ended"
+        );
+        for token in results.into_iter().flatten() {
+            assert!(
+                store.is_blacklisted(&jti(&token)).await.unwrap(),
+                "round {round}: a token handed out during the race is still live"
+            );
+            assert!(is_blacklisted_error(&rotate(&services[0], &token).await));
+        }
+    }
+}
+
+backend_tests!(
+    concurrent_replays_and_refreshes_of_one_family_leave_no_live_branch,
+    |db: TestDb| async move {
+        let app = app(db, &DETECT).await;
+        race_replays_against_refreshes(vec![app.service.clone()], &*app.store).await;
+    }
+);
+
+backend_tests!(
+    two_services_on_two_connections_racing_on_one_family_leave_no_live_branch,
+    |db: TestDb| async move {
+        let app = app(db, &DETECT).await;
+        // A second service over its own connection(s) to the same database,
+        // as a second server process would have.
+        let second_store = simplejwt::store::connect(&app.db.url, &StoreOptions::default())
+            .await
+            .expect("connect");
+        let second = AuthService::new(settings(&DETECT), second_store, cheap_hasher()).unwrap();
+        race_replays_against_refreshes(vec![app.service.clone(), second], &*app.store).await;
+    }
+);
+
+#[test]
+fn reuse_detection_needs_rotation_with_blacklisting() {
+    use simplejwt::settings::Settings;
+    let refused = Settings::from_pairs([
+        ("REFRESH_REUSE_DETECTION", "true"),
+        ("ROTATE_REFRESH_TOKENS", "true"),
+    ]);
+    assert_eq!(refused.unwrap_err().setting, "REFRESH_REUSE_DETECTION");
+    let refused = Settings::from_pairs([("REFRESH_REUSE_GRACE", "10s")]);
+    assert_eq!(refused.unwrap_err().setting, "REFRESH_REUSE_GRACE");
+    let hardened = Settings::from_pairs([("PRESET", "hardened")]).unwrap();
+    assert!(hardened.refresh_reuse_detection());
+    assert_eq!(hardened.refresh_reuse_grace().as_secs(), 10);
+    assert!(hardened.rotate_refresh_tokens() && hardened.blacklist_after_rotation());
+}
+
+backend_tests!(
+    a_logout_that_answered_wins_over_refreshes_in_flight,
+    |db: TestDb| async move {
+        const N: usize = 12;
+        let app = app(db, &ROTATE).await;
+        for round in 0..4 {
+            let r0 = login(&app.service).await;
+            let r1 = rotate(&app.service, &r0).await.unwrap();
+            // Refreshes with r1 (one wins) and one global logout with r1, at once.
+            let results = together(N, |i| {
+                let service = app.service.clone();
+                let r1 = r1.clone();
+                async move {
+                    if i == 0 {
+                        service
+                            .logout(&r1, simplejwt::service::LogoutScope::Global, &client())
+                            .await
+                            .map(|_| String::new())
+                    } else {
+                        rotate(&service, &r1).await
+                    }
+                }
+            })
+            .await;
+            // Every call has answered: no refresh token handed out works.
+            for token in results.into_iter().flatten().filter(|t| !t.is_empty()) {
+                assert!(
+                    is_blacklisted_error(&rotate(&app.service, &token).await),
+                    "round {round}: a token from a refresh in flight outlived the logout"
+                );
+            }
+            assert!(app
+                .store
+                .live_sessions(1, epoch_now())
+                .await
+                .unwrap()
+                .is_empty());
+        }
+    }
+);
