@@ -17,7 +17,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
+    health, jwks, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
     token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -125,6 +125,12 @@ async fn token_headers(mut res: Response) -> Response {
     res
 }
 
+async fn jwks_headers(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(jwks::ALLOW));
+    res
+}
+
 async fn sessions_other_method_list(method: Method) -> ApiError {
     ApiError::MethodNotAllowed {
         method: method.as_str().to_owned(),
@@ -215,6 +221,15 @@ impl Routes {
         let methods = self
             .with_csrf(methods, CsrfRule::Session)
             .layer(middleware::map_response(protected_headers));
+        self.routes.push((path.to_owned(), methods));
+        self
+    }
+
+    /// Mounts the JWKS document (our public key) at `path` (e.g. `/.well-known/jwks.json`).
+    pub fn jwks(mut self, path: &str) -> Self {
+        let methods = get(jwks::jwks)
+            .fallback(jwks::other_method)
+            .layer(middleware::map_response(jwks_headers));
         self.routes.push((path.to_owned(), methods));
         self
     }
