@@ -526,3 +526,40 @@ async fn the_device_list_takes_the_access_cookie_and_ending_a_session_needs_the_
         .await;
     assert_eq!(r.status, 401, "the ended session cannot refresh");
 }
+
+#[tokio::test]
+async fn an_applications_own_routes_take_the_access_cookie_behind_the_csrf_guard() {
+    use axum::routing::{get, post};
+    use simplejwt::http::csrf::{self, CsrfRule};
+    use simplejwt::{MaybeAuthUser, TokenAuth};
+
+    let app = cookie_app(&[]).await;
+    let (browser, _) = browser_login(&app, false).await;
+    let guard =
+        axum::middleware::from_fn_with_state((app.service.clone(), CsrfRule::Session), csrf::guard);
+    let theirs: axum::Router = axum::Router::new()
+        .route(
+            "/maybe",
+            get(|MaybeAuthUser(u): MaybeAuthUser| async move {
+                u.map_or("anonymous".to_owned(), |u| u.user.username)
+            }),
+        )
+        .route(
+            "/order",
+            post(|TokenAuth(u): TokenAuth| async move { u.id }),
+        )
+        .layer(guard)
+        .with_state(app.service.clone());
+    let r = send(&theirs, browser.request("GET", "/maybe", None, "")).await;
+    assert_eq!((r.status.as_u16(), r.text()), (200, "alice".to_owned()));
+    let r = send(&theirs, bare("GET", "/maybe")).await;
+    assert_eq!(r.text(), "anonymous");
+    let r = send(&theirs, browser.request("POST", "/order", None, "")).await;
+    r.expect(403, &json!({"detail": "CSRF Failed: CSRF token missing."}));
+    let r = send(
+        &theirs,
+        browser.request("POST", "/order", Some(&browser.csrf()), ""),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.text()), (200, "1".to_owned()));
+}
