@@ -128,6 +128,29 @@ pub enum ApiError {
     NotFound,
     /// 413: the body is over the limit.
     PayloadTooLarge,
+    /// 403: a cookie-authenticated unsafe request failed the CSRF check.
+    Csrf(CsrfError),
+}
+
+/// Why a cookie-authenticated request was refused as a possible cross-site
+/// request forgery (see `http::csrf`); the texts follow Django's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsrfError {
+    /// `Sec-Fetch-Site` / `Origin` name a site that is not trusted.
+    #[error(
+        "CSRF Failed: Origin checking failed - the request does not come from a trusted origin."
+    )]
+    CrossOrigin,
+    /// The readable CSRF cookie is missing.
+    #[error("CSRF Failed: CSRF cookie not set.")]
+    NoCookie,
+    /// The CSRF header is missing.
+    #[error("CSRF Failed: CSRF token missing.")]
+    NoToken,
+    /// The CSRF header differs from the cookie.
+    #[error("CSRF Failed: CSRF token incorrect.")]
+    WrongToken,
 }
 
 impl From<AuthError> for ApiError {

@@ -33,6 +33,8 @@
 pub mod error;
 pub mod http;
 pub mod keys;
+#[cfg(feature = "cli")]
+pub mod logging;
 pub mod password;
 pub mod server;
 pub mod service;

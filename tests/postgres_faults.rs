@@ -5,9 +5,12 @@
 //! - the network stalls (connections stay open, nothing comes back): the same
 //!   503 after the store's deadline instead of a request that hangs;
 //! - token verification that needs no database keeps answering 200 throughout;
-//! - when the database is back, the server recovers by itself.
+//! - when the database is back, the server recovers by itself;
+//! - `/readyz` turns 503 while the database is gone and 200 when it returns,
+//!   `/healthz` stays 200 throughout.
 //!
-//! Runs only with SIMPLEJWT_TEST_DATABASE_URL (skipped with a message otherwise).
+//! Runs on SIMPLEJWT_TEST_DATABASE_URL or the local PostgreSQL (ignored when built with
+//! SIMPLEJWT_SKIP_POSTGRES=1).
 
 mod common;
 
@@ -139,8 +142,8 @@ struct Fixture {
     _db: TestDb,
 }
 
-async fn fixture() -> Option<Fixture> {
-    let db = TestDb::postgres().await?;
+async fn fixture() -> Fixture {
+    let db = TestDb::postgres().await;
     let hasher = PasswordHasher::new(HasherConfig {
         memory_kib: 1024,
         iterations: 1,
@@ -183,11 +186,11 @@ async fn fixture() -> Option<Fixture> {
     )])
     .unwrap();
     let service = AuthService::new(settings, store, hasher).unwrap();
-    Some(Fixture {
+    Fixture {
         router: app(AppState::new(service)),
         proxy,
         _db: db,
-    })
+    }
 }
 
 async fn call(
@@ -226,7 +229,7 @@ fn unavailable() -> Value {
 }
 
 async fn outage_then_recovery(link: Link) {
-    let Some(f) = fixture().await else { return };
+    let f = fixture().await;
     let r = &f.router;
     let (status, pair) = call(
         r,
@@ -322,11 +325,59 @@ async fn outage_then_recovery(link: Link) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
 async fn database_gone_answers_503_and_recovers_when_it_is_back() {
     outage_then_recovery(Link::Down).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
 async fn stalled_database_answers_503_after_the_deadline_not_a_hang_and_recovers() {
     outage_then_recovery(Link::Stalled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
+async fn readyz_turns_503_when_the_database_is_gone_and_200_when_it_returns() {
+    let f = fixture().await;
+    let r = &f.router;
+    let ok = (StatusCode::OK, json!({"status": "ok"}));
+    let ready = (StatusCode::OK, json!({"status": "ready"}));
+    assert_eq!(call(r, "GET", "/readyz", None, None).await, ready);
+
+    f.proxy.set(Link::Down);
+    assert_eq!(
+        call(r, "GET", "/readyz", None, None).await,
+        (StatusCode::SERVICE_UNAVAILABLE, unavailable())
+    );
+    assert_eq!(call(r, "GET", "/healthz", None, None).await, ok);
+
+    f.proxy.set(Link::Up);
+    // As in the outage tests: a probe or two may meet a connection that
+    // died with the outage before the pool replaces it.
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        let answer = call(r, "GET", "/readyz", None, None).await;
+        answers.push(answer.0);
+        if answer.0 == StatusCode::OK {
+            assert_eq!(answer, ready);
+            break;
+        }
+        assert_eq!(answer, (StatusCode::SERVICE_UNAVAILABLE, unavailable()));
+    }
+    assert_eq!(
+        answers.last(),
+        Some(&StatusCode::OK),
+        "no recovery: {answers:?}"
+    );
+    assert_eq!(call(r, "GET", "/healthz", None, None).await, ok);
 }

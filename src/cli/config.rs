@@ -272,16 +272,18 @@ pub(crate) fn redact_url(url: &str) -> String {
     url.to_owned()
 }
 
-/// Logs to stderr; the filter is the LOG option (RUST_LOG wins).
+/// Logs to stderr in `LOG_FORMAT`; the filter is the LOG option (RUST_LOG wins).
 pub(crate) fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(config.server.log())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
+    let subscriber = simplejwt::logging::subscriber(
+        config.server.log(),
+        config.server.log_format(),
+        std::io::stderr().is_terminal(),
+        std::io::stderr,
+    );
+    // Also routes `log` records into it (tracing-log), as `fmt().try_init()` did.
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let _ = subscriber.try_init();
 }
 
 /// `check`: validate everything, print the effective configuration and where

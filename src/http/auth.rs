@@ -10,13 +10,19 @@
 //!
 //! Both find the [`AuthService`] through `FromRef`, so an application's own
 //! state can hold it. A failed authentication is a 401 with simplejwt's body
-//! and `WWW-Authenticate`. There is deliberately no `Option<AuthUser>`
+//! and `WWW-Authenticate`. With `AUTH_COOKIE`, a request without the header
+//! is authenticated by the access cookie (unsafe methods then pass
+//! [`super::csrf`] first, a layer on the routes). There is deliberately no `Option<AuthUser>`
 //! shortcut: it would treat an invalid token like a missing one; use
 //! [`MaybeAuthUser`], which refuses invalid tokens and passes only their absence.
+//! An authenticated user's id goes into the request's log span
+//! ([`super::access_log`]).
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
+use super::access_log::record_user_id;
+use super::cookies::{self, TokenCookie};
 use super::response::{challenge, AuthRejection};
 use crate::error::AuthError;
 use crate::service::{AuthService, AuthenticatedUser, TokenUser};
@@ -28,13 +34,17 @@ fn reject(service: &AuthService, error: AuthError) -> AuthRejection {
     }
 }
 
-/// The service from the state, and the credentials from `AUTH_HEADER_NAME`:
-/// its one value, `None` when absent. A request carrying the header twice
-/// never authenticates, whatever either value is: Django joins repeated
-/// headers with `,`, so `Bearer a` + `Bearer b` reaches simplejwt as
-/// `Bearer a,Bearer b` — three space-delimited parts — and is refused with
-/// `bad_authorization_header` (401); we give that answer for every repetition
-/// instead of guessing which copy a proxy looked at.
+/// The service from the state, and the token: from `AUTH_HEADER_NAME`
+/// (its one value), else, with `AUTH_COOKIE`, from the access cookie;
+/// `None` when neither is there. The cookie is read only when the header
+/// gave no token: a header request pays one flag test.
+///
+/// A request carrying the header twice never authenticates, whatever either
+/// value is: Django joins repeated headers with `,`, so `Bearer a` +
+/// `Bearer b` reaches simplejwt as `Bearer a,Bearer b` — three
+/// space-delimited parts — and is refused with `bad_authorization_header`
+/// (401); we give that answer for every repetition instead of guessing which
+/// copy a proxy looked at.
 fn credentials<'a, S>(
     parts: &'a Parts,
     state: &S,
@@ -43,16 +53,27 @@ where
     AuthService: FromRef<S>,
 {
     let service = AuthService::from_ref(state);
-    let mut values = parts
-        .headers
-        .get_all(service.settings().auth_header_name())
-        .iter();
+    let token = header_or_cookie(&service, parts);
+    (service, token)
+}
+
+fn header_or_cookie<'a>(
+    service: &AuthService,
+    parts: &'a Parts,
+) -> Result<Option<&'a [u8]>, AuthError> {
+    let settings = service.settings();
+    let mut values = parts.headers.get_all(settings.auth_header_name()).iter();
     let first = values.next();
-    let header = match values.next() {
-        Some(_) => Err(AuthError::BadAuthorizationHeader),
-        None => Ok(first.map(|v| v.as_bytes())),
-    };
-    (service, header)
+    if values.next().is_some() {
+        return Err(AuthError::BadAuthorizationHeader);
+    }
+    match service.raw_token(first.map(|v| v.as_bytes()))? {
+        Some(token) => Ok(Some(token)),
+        None if settings.auth_cookie() => {
+            Ok(cookies::read(&parts.headers, settings, TokenCookie::Access).map(str::as_bytes))
+        }
+        None => Ok(None),
+    }
 }
 
 /// An authenticated user, read from the database (`JWTAuthentication`).
@@ -67,10 +88,13 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (service, header) = credentials(parts, state);
-        let header = header.map_err(|e| reject(&service, e))?;
-        match service.authenticate(header).await {
-            Ok(user) => Ok(AuthUser(user)),
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
+        match service.authenticate_token(token).await {
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(AuthUser(user))
+            }
             Err(e) => Err(reject(&service, e)),
         }
     }
@@ -89,10 +113,13 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (service, header) = credentials(parts, state);
-        let header = header.map_err(|e| reject(&service, e))?;
-        match service.authenticate(header).await {
-            Ok(user) => Ok(MaybeAuthUser(Some(user))),
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
+        match service.authenticate_token(token).await {
+            Ok(user) => {
+                record_user_id(user.user.id);
+                Ok(MaybeAuthUser(Some(user)))
+            }
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
         }
@@ -111,12 +138,15 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (service, header) = credentials(parts, state);
-        let header = header.map_err(|e| reject(&service, e))?;
-        service
-            .authenticate_stateless(header)
+        let (service, token) = credentials(parts, state);
+        let token = token.map_err(|e| reject(&service, e))?;
+        let user = service
+            .authenticate_stateless_token(token)
             .await
-            .map(TokenAuth)
-            .map_err(|e| reject(&service, e))
+            .map_err(|e| reject(&service, e))?;
+        if let Ok(id) = user.id.parse() {
+            record_user_id(id);
+        }
+        Ok(TokenAuth(user))
     }
 }

@@ -7,13 +7,13 @@
 //! [`DrfBody<T>`] is the extractor: `T` names its fields ([`DrfFields`]) and
 //! receives them validated; its rejection is an [`ApiError`] (400, 413, 415).
 
-use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
 use bytes::Bytes;
 use http::header;
 use http::request::Parts;
 use serde_json::Value;
 
+use super::cookies::{self, TokenCookie};
 use super::{json_body, AppState};
 use crate::error::ApiError;
 
@@ -21,7 +21,13 @@ use crate::error::ApiError;
 pub trait DrfFields: Sized {
     /// The field names, in the order DRF reports their errors.
     const FIELDS: &'static [&'static str];
-    /// Builds the value from the validated fields, in [`DrfFields::FIELDS`] order.
+    /// Optional fields after them: absent, `null` or blank is `""`; a JSON
+    /// boolean is `"true"` / `"false"`.
+    const OPTIONAL: &'static [&'static str] = &[];
+    /// With `AUTH_COOKIE`, a field the body lacks is taken from this cookie.
+    const COOKIES: &'static [(&'static str, TokenCookie)] = &[];
+    /// Builds the value from the validated fields, in [`DrfFields::FIELDS`]
+    /// then [`DrfFields::OPTIONAL`] order.
     fn from_fields(values: Vec<String>) -> Self;
 }
 
@@ -39,9 +45,27 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let limit = AppState::from_ref(state).max_body_bytes;
+        let state = AppState::from_ref(state);
         let (parts, body) = req.into_parts();
-        let values = read_fields(&parts, body, T::FIELDS, limit).await?;
+        let settings = state.service.settings();
+        let from_cookie = |field: &str| {
+            if !settings.auth_cookie() {
+                return None;
+            }
+            let (_, which) = T::COOKIES.iter().find(|(f, _)| *f == field)?;
+            cookies::read(&parts.headers, settings, *which).map(str::to_owned)
+        };
+        let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let data = parse(&parts, bytes).await?;
+        let mut values = validate(&data, T::FIELDS, from_cookie)?;
+        values.extend(
+            T::OPTIONAL
+                .iter()
+                .map(|f| optional_field(&data, f))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         Ok(DrfBody(T::from_fields(values)))
     }
 }
@@ -71,7 +95,35 @@ impl DrfFields for Credentials {
     }
 }
 
-/// `{"refresh"}`: the refresh and blacklist views' body.
+/// `{"username", "password", "remember"}`: the pair login's body;
+/// `remember` ("stay logged in", optional: `true`, `"true"`, `"on"`, `"1"`)
+/// makes the cookies of `AUTH_COOKIE` persistent.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// Stay logged in across browser restarts.
+    pub remember: bool,
+}
+
+impl DrfFields for Login {
+    const FIELDS: &'static [&'static str] = Credentials::FIELDS;
+    const OPTIONAL: &'static [&'static str] = &["remember"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [username, password, remember] = take(values);
+        let remember = matches!(
+            remember.to_ascii_lowercase().as_str(),
+            "true" | "on" | "1" | "yes"
+        );
+        Login {
+            credentials: Credentials { username, password },
+            remember,
+        }
+    }
+}
+
+/// `{"refresh"}`: the refresh and blacklist views' body; with
+/// `AUTH_COOKIE`, the refresh cookie when the body has none.
 #[derive(Debug, Clone)]
 pub struct RefreshField {
     /// The refresh token.
@@ -80,6 +132,7 @@ pub struct RefreshField {
 
 impl DrfFields for RefreshField {
     const FIELDS: &'static [&'static str] = &["refresh"];
+    const COOKIES: &'static [(&'static str, TokenCookie)] = &[("refresh", TokenCookie::Refresh)];
     fn from_fields(values: Vec<String>) -> Self {
         let [refresh] = take(values);
         RefreshField { refresh }
@@ -101,6 +154,23 @@ impl DrfFields for TokenField {
     }
 }
 
+/// `{"token"}`: the verify view's body; with `AUTH_COOKIE`, the access
+/// cookie when the body has none.
+#[derive(Debug, Clone)]
+pub struct VerifyField {
+    /// The token.
+    pub token: String,
+}
+
+impl DrfFields for VerifyField {
+    const FIELDS: &'static [&'static str] = &["token"];
+    const COOKIES: &'static [(&'static str, TokenCookie)] = &[("token", TokenCookie::Access)];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [token] = take(values);
+        VerifyField { token }
+    }
+}
+
 /// The fields as an array; the extractor always passes one value per field.
 fn take<const N: usize>(values: Vec<String>) -> [String; N] {
     let mut it = values.into_iter();
@@ -112,21 +182,6 @@ const NULL: &str = "This field may not be null.";
 const BLANK: &str = "This field may not be blank.";
 const NOT_STRING: &str = "Not a valid string.";
 const NULL_CHARS: &str = "Null characters are not allowed.";
-
-/// Reads the body (up to `limit` bytes) and returns the named fields' values,
-/// validated and trimmed, in the order asked.
-async fn read_fields(
-    parts: &Parts,
-    body: Body,
-    fields: &'static [&'static str],
-    limit: usize,
-) -> Result<Vec<String>, ApiError> {
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    let data = parse(parts, bytes).await?;
-    validate(&data, fields)
-}
 
 /// A parsed body: a JSON value, or form fields (last value of a name wins).
 enum Data {
@@ -212,9 +267,41 @@ fn char_field(value: Option<&Value>) -> Result<String, &'static str> {
     Ok(trimmed.to_owned())
 }
 
-fn validate(data: &Data, fields: &'static [&'static str]) -> Result<Vec<String>, ApiError> {
-    let object = match data {
-        Data::Json(Value::Object(map)) => Some(map),
+/// The raw value of `field`, or `None` when the body lacks it.
+fn raw_field(data: &Data, field: &str) -> Option<Value> {
+    match data {
+        Data::Json(Value::Object(map)) => map.get(field).cloned(),
+        Data::Form(pairs) => pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| Value::String(v.clone())),
+        Data::Json(_) => None,
+    }
+}
+
+/// One optional field ([`DrfFields::OPTIONAL`]); only a list or an object
+/// is an error.
+fn optional_field(data: &Data, field: &'static str) -> Result<String, ApiError> {
+    match raw_field(data, field) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::Bool(b)) => Ok(b.to_string()),
+        Some(Value::Array(_) | Value::Object(_)) => {
+            Err(ApiError::Fields(vec![(field, NOT_STRING)]))
+        }
+        other => Ok(char_field(other.as_ref()).unwrap_or_default()),
+    }
+}
+
+/// The required fields, in order; a field the body lacks is taken from
+/// `fallback` (a cookie) when it has one.
+fn validate(
+    data: &Data,
+    fields: &'static [&'static str],
+    fallback: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, ApiError> {
+    match data {
+        Data::Json(Value::Object(_)) | Data::Form(_) => {}
         Data::Json(Value::Null) => return Err(ApiError::NonField("No data provided".into())),
         Data::Json(other) => {
             return Err(ApiError::NonField(format!(
@@ -222,19 +309,10 @@ fn validate(data: &Data, fields: &'static [&'static str]) -> Result<Vec<String>,
                 py_type_name(other)
             )))
         }
-        Data::Form(_) => None,
-    };
+    }
     let mut errors = Vec::new();
     let values = fields.iter().map(|&field| {
-        let raw = match (object, data) {
-            (Some(map), _) => map.get(field).cloned(),
-            (None, Data::Form(pairs)) => pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == field)
-                .map(|(_, v)| Value::String(v.clone())),
-            (None, Data::Json(_)) => None,
-        };
+        let raw = raw_field(data, field).or_else(|| fallback(field).map(Value::String));
         match char_field(raw.as_ref()) {
             Ok(v) => v,
             Err(message) => {
@@ -291,7 +369,7 @@ mod tests {
     use serde_json::json;
 
     fn json_fields(v: Value) -> Result<Vec<String>, ApiError> {
-        validate(&Data::Json(v), Credentials::FIELDS)
+        validate(&Data::Json(v), Credentials::FIELDS, |_| None)
     }
 
     #[test]
@@ -348,7 +426,7 @@ mod tests {
             ("username".into(), "a".into()),
             ("username".into(), "b".into()),
         ]);
-        assert_eq!(validate(&data, &["username"]).unwrap(), ["b"]);
+        assert_eq!(validate(&data, &["username"], |_| None).unwrap(), ["b"]);
     }
 
     #[test]

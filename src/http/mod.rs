@@ -7,15 +7,23 @@
 //!   mounts every token endpoint under a prefix for merging into an
 //!   application, [`app`] is what the `simplejwt` server serves.
 //! - one module per endpoint (`token_obtain`, `token_refresh`, …,
-//!   `protected`): the handler and its `OPTIONS` document.
+//!   `protected`): the handler and its `OPTIONS` document; [`health`]: the
+//!   `/healthz` and `/readyz` probes.
 //! - [`body`]: DRF's body parsing and field rules as an extractor;
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
 //! - `negotiate`: content negotiation and security headers for every answer.
+//! - [`cookies`], [`csrf`]: browser sessions (`AUTH_COOKIE`): the tokens as
+//!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
+//! - [`access_log`]: request ids and one access line per request.
 
+pub mod access_log;
 pub mod auth;
 pub mod body;
 mod client;
+pub mod cookies;
+pub mod csrf;
+pub mod health;
 mod json_body;
 pub mod logout;
 pub mod metadata;
@@ -30,12 +38,13 @@ pub mod token_obtain_sliding;
 pub mod token_refresh;
 pub mod token_refresh_sliding;
 pub mod token_verify;
+pub mod web;
 
 use axum::extract::FromRef;
 use axum::middleware;
 use axum::Router;
 
-pub use body::{Credentials, DrfBody, DrfFields, RefreshField, TokenField};
+pub use body::{Credentials, DrfBody, DrfFields, Login, RefreshField, TokenField, VerifyField};
 pub use response::{fix_challenge, AuthRejection, JsonAnswer};
 pub use routes::{Endpoint, Routes};
 
@@ -79,18 +88,26 @@ pub fn router(state: AppState, prefix: &str) -> Router {
 }
 
 /// The whole server: token endpoints under `/api/token/` (with `logout/`),
-/// `GET /api/protected/`, the device list at `/api/sessions/`,
-/// a redirect to the slashed path for paths missing their trailing slash
-/// (Django's `APPEND_SLASH`), JSON 404s, security headers, and a JSON 500
-/// instead of a dropped connection if a handler panics.
+/// `GET /api/protected/`, the device list at `/api/sessions/`, the probes
+/// `/healthz` and `/readyz`, with `AUTH_COOKIE` the example page at `/`
+/// ([`web`]), a redirect to the slashed path for paths missing their trailing
+/// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
+/// instead of a dropped connection if a handler panics, and request ids with
+/// one access line per request ([`access_log`]).
 pub fn app(state: AppState) -> Router {
-    Routes::new(state)
+    let page = web::router(state.service.settings());
+    let cookies = state.service.settings().auth_cookie();
+    let api = Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
         .sessions("/api/sessions/")
-        .into_router_with_fallback()
+        .health("")
+        .into_router_with_fallback();
+    let api = if cookies { api.merge(page) } else { api };
+    let router = api
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             response::panic_response,
-        ))
+        ));
+    access_log::layer(router)
 }

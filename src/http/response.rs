@@ -243,6 +243,12 @@ impl IntoResponse for ApiError {
                     detail: "Request body is too large.",
                 },
             ),
+            ApiError::Csrf(e) => json(
+                StatusCode::FORBIDDEN,
+                &Detail {
+                    detail: &e.to_string(),
+                },
+            ),
         }
     }
 }

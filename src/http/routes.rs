@@ -12,11 +12,12 @@ use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use http::{header, HeaderValue, Method, StatusCode};
 
+use super::csrf::{self, CsrfRule};
 use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
+    health, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
     token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -94,9 +95,16 @@ impl Endpoint {
             Endpoint::Logout => post(logout::token_logout),
         };
         let doc = self.doc();
-        post.options(move || async move { doc })
-            .fallback(post_only)
-            .layer(middleware::map_response(token_headers))
+        post.options(move || async move { doc }).fallback(post_only)
+    }
+
+    /// The CSRF rule of a browser session ([`super::csrf`]): a login checks
+    /// where it comes from, the others also the double-submit token.
+    fn csrf_rule(self) -> CsrfRule {
+        match self {
+            Endpoint::Obtain | Endpoint::ObtainSliding => CsrfRule::Login,
+            _ => CsrfRule::Session,
+        }
     }
 }
 
@@ -182,16 +190,30 @@ impl Routes {
         let prefix = prefix.trim_end_matches('/');
         for &endpoint in endpoints {
             let path = format!("{prefix}{}", endpoint.path());
-            self.routes.push((path, endpoint.methods()));
+            let methods = self
+                .with_csrf(endpoint.methods(), endpoint.csrf_rule())
+                .layer(middleware::map_response(token_headers));
+            self.routes.push((path, methods));
         }
         self
+    }
+
+    /// With `AUTH_COOKIE`, `methods` behind the CSRF guard; without, as they are.
+    fn with_csrf(&self, methods: MethodRouter<AppState>, rule: CsrfRule) -> MethodRouter<AppState> {
+        if !self.state.service.settings().auth_cookie() {
+            return methods;
+        }
+        let state = (self.state.service.clone(), rule);
+        methods.layer(middleware::from_fn_with_state(state, csrf::guard))
     }
 
     /// Mounts the tutorials' protected view at `path` (e.g. `/api/protected/`).
     pub fn protected(mut self, path: &str) -> Self {
         let methods = get(protected::protected)
             .options(protected::protected_options)
-            .fallback(protected::protected_other_method)
+            .fallback(protected::protected_other_method);
+        let methods = self
+            .with_csrf(methods, CsrfRule::Session)
             .layer(middleware::map_response(protected_headers));
         self.routes.push((path.to_owned(), methods));
         self
@@ -209,6 +231,23 @@ impl Routes {
         let path = format!("{}/", path.trim_end_matches('/'));
         self.routes.push((format!("{path}{{id}}/"), one));
         self.routes.push((path, list));
+        self
+    }
+
+    /// Mounts the probes: `/healthz` (process up) and `/readyz` (database
+    /// reachable, schema current) under `prefix` (`""` for the root). See
+    /// [`health`].
+    pub fn health(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        let probe = |methods: MethodRouter<AppState>| {
+            methods
+                .fallback(health::other_method)
+                .layer(middleware::map_response(health::probe_headers))
+        };
+        self.routes
+            .push((format!("{prefix}/healthz"), probe(get(health::healthz))));
+        self.routes
+            .push((format!("{prefix}/readyz"), probe(get(health::readyz))));
         self
     }
 

@@ -1,9 +1,13 @@
 //! `POST /api/token/refresh/` — simplejwt's `TokenRefreshView`: a refresh
-//! token in, `{"access"}` (or `{"access", "refresh"}` when rotating) out.
+//! token in, `{"access"}` (or `{"access", "refresh"}` when rotating) out;
+//! with `AUTH_COOKIE`, the token may come from its cookie and the new ones
+//! go back as cookies too ([`super::cookies`]).
 
 use axum::extract::State;
+use axum_extra::extract::cookie::CookieJar;
 
 use super::body::{DrfBody, RefreshField};
+use super::cookies::SetCookies;
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::JsonAnswer;
 use crate::error::AuthError;
@@ -27,10 +31,19 @@ pub const DOC: ViewDoc = ViewDoc {
 pub async fn token_refresh(
     State(service): State<AuthService>,
     client: ClientInfo,
+    jar: CookieJar,
     DrfBody(body): DrfBody<RefreshField>,
-) -> Result<JsonAnswer<Refreshed>, AuthError> {
-    service
-        .refresh(&body.refresh, &client)
-        .await
-        .map(JsonAnswer)
+) -> Result<(SetCookies, JsonAnswer<Refreshed>), AuthError> {
+    let mut refreshed = service.refresh(&body.refresh, &client).await?;
+    let settings = service.settings();
+    let cookies = SetCookies::refreshed(
+        settings,
+        &jar,
+        &refreshed.access,
+        refreshed.refresh.as_deref(),
+    );
+    if settings.auth_cookie() && !settings.auth_cookie_refresh_in_body() {
+        refreshed.refresh = None;
+    }
+    Ok((cookies, JsonAnswer(refreshed)))
 }

@@ -1,9 +1,10 @@
 //! `POST /api/token/verify/` — simplejwt's `TokenVerifyView`: `{}` when the
-//! token is ours and in date.
+//! token is ours and in date (with `AUTH_COOKIE`, the access cookie when
+//! the body has none).
 
 use axum::extract::State;
 
-use super::body::{DrfBody, TokenField};
+use super::body::{DrfBody, VerifyField};
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::{Empty, JsonAnswer};
 use crate::error::AuthError;
@@ -21,7 +22,7 @@ pub const DOC: ViewDoc = ViewDoc {
 /// `BLACKLIST_AFTER_ROTATION`) 400 `{"non_field_errors": ["Token is blacklisted"]}`.
 pub async fn token_verify(
     State(service): State<AuthService>,
-    DrfBody(body): DrfBody<TokenField>,
+    DrfBody(body): DrfBody<VerifyField>,
 ) -> Result<JsonAnswer<Empty>, AuthError> {
     service
         .verify(&body.token)

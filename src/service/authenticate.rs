@@ -91,8 +91,8 @@ impl AuthService {
     /// (access tokens by default); the first that accepts it wins, and if
     /// none does, every class's reason is reported, as simplejwt does.
     /// Sliding tokens are also checked against the blacklist ([`Expect`]).
-    async fn validated_token(&self, header: Option<&[u8]>) -> Result<Claims, AuthError> {
-        let raw = self.raw_token(header)?.ok_or(AuthError::NotAuthenticated)?;
+    async fn validated_token(&self, token: Option<&[u8]>) -> Result<Claims, AuthError> {
+        let raw = token.ok_or(AuthError::NotAuthenticated)?;
         let settings = self.settings();
         let classes = &settings.auth_token_classes();
         let Ok(token) = std::str::from_utf8(raw) else {
@@ -120,8 +120,18 @@ impl AuthService {
         &self,
         header: Option<&[u8]>,
     ) -> Result<AuthenticatedUser, AuthError> {
+        let token = self.raw_token(header)?;
+        self.authenticate_token(token).await
+    }
+
+    /// [`AuthService::authenticate`] of a token taken from elsewhere than
+    /// the header (the access cookie); `None` is "not provided".
+    pub async fn authenticate_token(
+        &self,
+        token: Option<&[u8]>,
+    ) -> Result<AuthenticatedUser, AuthError> {
         let settings = self.settings();
-        let claims = self.validated_token(header).await?;
+        let claims = self.validated_token(token).await?;
         let value = claims
             .get(settings.user_id_claim())
             .ok_or(AuthError::NoUserIdentification)?;
@@ -193,7 +203,17 @@ impl AuthService {
         &self,
         header: Option<&[u8]>,
     ) -> Result<TokenUser, AuthError> {
-        let claims = self.validated_token(header).await?;
+        let token = self.raw_token(header)?;
+        self.authenticate_stateless_token(token).await
+    }
+
+    /// [`AuthService::authenticate_stateless`] of a token taken from
+    /// elsewhere than the header (the access cookie).
+    pub async fn authenticate_stateless_token(
+        &self,
+        token: Option<&[u8]>,
+    ) -> Result<TokenUser, AuthError> {
+        let claims = self.validated_token(token).await?;
         let id = match claims.get(self.settings().user_id_claim()) {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),

@@ -27,14 +27,14 @@ pub enum EventKind {
     RefreshRefused,
     /// A token was blacklisted (logout).
     Blacklisted,
+    /// A login was refused without checking the password: too many recent
+    /// failures for this username from this address, or from this address.
+    LoginThrottled,
     /// A rotated-out refresh token was presented again: its whole session
     /// (token family) was ended (`REFRESH_REUSE_DETECTION`).
     ReuseDetected,
     /// Sessions were ended (logout with a scope, the device list, an administrator).
     LoggedOut,
-    /// A login was refused without checking the password: too many recent
-    /// failures for this username from this address, or from this address.
-    LoginThrottled,
 }
 
 impl EventKind {
@@ -47,9 +47,9 @@ impl EventKind {
             EventKind::Refreshed { rotated: true } => "rotated",
             EventKind::RefreshRefused => "refresh_refused",
             EventKind::Blacklisted => "blacklisted",
+            EventKind::LoginThrottled => "login_throttled",
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
-            EventKind::LoginThrottled => "login_throttled",
         }
     }
 
@@ -61,9 +61,9 @@ impl EventKind {
             EventKind::LoginFailed
                 | EventKind::RefreshRefused
                 | EventKind::Blacklisted
+                | EventKind::LoginThrottled
                 | EventKind::ReuseDetected
                 | EventKind::LoggedOut
-                | EventKind::LoginThrottled
         )
     }
 }

@@ -9,6 +9,7 @@ mod authenticate;
 mod blacklist;
 pub mod client;
 pub mod events;
+mod health;
 mod obtain;
 mod refresh;
 mod refresh_sliding;
@@ -68,6 +69,8 @@ struct Inner {
     backend: Backend,
     users: Arc<dyn UserStore>,
     token_store: Arc<dyn TokenStore>,
+    /// Our database as a whole (the same as `token_store`), for readiness.
+    database: Arc<dyn Database>,
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
     sinks: Vec<Arc<dyn EventSink>>,
@@ -237,7 +240,9 @@ impl AuthService {
         }
     }
 
-    /// Reports an event to every sink.
+    /// Reports an event to every sink, and names the user (when known) in
+    /// the current span — the request's, under `http::access_log`; a span
+    /// without a `user_id` field ignores it.
     fn emit(
         &self,
         kind: EventKind,
@@ -245,6 +250,9 @@ impl AuthService {
         username: Option<&str>,
         client: &ClientInfo,
     ) {
+        if let Some(id) = user_id {
+            tracing::Span::current().record("user_id", id);
+        }
         let event = Event {
             kind,
             user_id,
@@ -313,7 +321,8 @@ impl AuthServiceBuilder {
                 tokens,
                 backend: self.store.backend(),
                 users: self.user_store.unwrap_or_else(|| self.store.clone()),
-                token_store: self.store,
+                token_store: self.store.clone(),
+                database: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
                 sinks: if self.sinks.is_empty() {

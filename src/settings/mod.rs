@@ -25,8 +25,8 @@ use std::fmt;
 pub use declare::Declared;
 pub use jsonwebtoken::Algorithm;
 pub use kinds::{
-    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, Secret,
-    UserClaimField, UserIdField,
+    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, SameSitePolicy,
+    Secret, UserClaimField, UserIdField,
 };
 pub use server::{ServerOptions, ServerOptionsBuilder};
 
@@ -155,7 +155,43 @@ declare_settings! {
     "ACCESS_TOKEN_REVOCATION" access_token_revocation: Flag = "false", hardened "true";
 
     // ==== browser sessions: cookies and CSRF =========================
-    // (declarations of the cookie transport go here)
+    /// (This server's own.) Browser sessions: obtain and refresh also set the
+    /// tokens as `HttpOnly` cookies and a readable CSRF cookie; refresh,
+    /// verify, blacklist and the protected endpoint accept the cookies when
+    /// the body or `Authorization` header has no token, and every unsafe
+    /// request that carries them must pass the CSRF check. Off: the JSON
+    /// API exactly as simplejwt's.
+    "AUTH_COOKIE" auth_cookie: Flag = "false";
+    /// (This server's own.) Name of the access-token cookie (`Path=/`).
+    "AUTH_COOKIE_ACCESS_NAME" auth_cookie_access_name: CookieName = "access";
+    /// (This server's own.) Name of the refresh-token cookie.
+    "AUTH_COOKIE_REFRESH_NAME" auth_cookie_refresh_name: CookieName = "refresh";
+    /// (This server's own.) `Path` of the refresh-token cookie: the browser
+    /// sends it only to the endpoints under it that take it.
+    "AUTH_COOKIE_REFRESH_PATH" auth_cookie_refresh_path: CookiePath = "/api/token/";
+    /// (This server's own.) Cookies are marked `Secure` (sent over HTTPS
+    /// only). Turn off only for plain-HTTP local development (warned at start).
+    "AUTH_COOKIE_SECURE" auth_cookie_secure: Flag = "true";
+    /// (This server's own.) The cookies' `SameSite` attribute.
+    "AUTH_COOKIE_SAMESITE" auth_cookie_samesite: SameSitePolicy = "Lax", hardened "Strict";
+    /// (This server's own.) Cookie names get the `__Host-` prefix (the
+    /// refresh cookie, whose path is limited, `__Secure-`): the browser then
+    /// refuses them from a sibling subdomain or over plain HTTP. Needs
+    /// `AUTH_COOKIE_SECURE`.
+    "AUTH_COOKIE_HOST_PREFIX" auth_cookie_host_prefix: Flag = "false";
+    /// (This server's own.) With `AUTH_COOKIE`, JSON bodies still carry the
+    /// refresh token; false leaves it in its cookie only.
+    "AUTH_COOKIE_REFRESH_IN_BODY" auth_cookie_refresh_in_body: Flag = "true";
+    /// (This server's own.) Name of the readable CSRF cookie (`Path=/`) whose
+    /// value a page echoes in `CSRF_HEADER_NAME`.
+    "CSRF_COOKIE_NAME" csrf_cookie_name: CookieName = "csrftoken";
+    /// (This server's own.) The header that must echo the CSRF cookie on
+    /// cookie-authenticated unsafe requests.
+    "CSRF_HEADER_NAME" csrf_header_name: HeaderName = "HTTP_X_CSRFTOKEN";
+    /// (This server's own.) Origins (`https://app.example.com`) allowed to
+    /// make cookie-authenticated unsafe requests besides the server's own
+    /// (`Sec-Fetch-Site: same-origin`, or an `Origin` matching `Host`).
+    "CSRF_TRUSTED_ORIGINS" csrf_trusted_origins: OptionalList = "None";
 
     // ==== attack resistance: throttling, keys, audit =================
     /// (This server's own.) Failed logins slow down further attempts, per
@@ -291,6 +327,13 @@ impl Settings {
         if self.jti_claim.is_none() {
             out.push("JTI_CLAIM is None: tokens carry no id and cannot be blacklisted".into());
         }
+        if self.auth_cookie && !self.auth_cookie_secure {
+            out.push(
+                "AUTH_COOKIE_SECURE is false: token cookies are sent over plain HTTP; \
+                 use this for local development only"
+                    .into(),
+            );
+        }
         out
     }
 
@@ -355,6 +398,7 @@ impl Settings {
                 "needs SESSION_ID_CLAIM: access tokens name their session by it",
             ));
         }
+        self.validate_cookies()?;
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {
             if REGISTERED_CLAIMS.contains(claim) {
@@ -367,6 +411,54 @@ impl Settings {
                 return Err(SettingsError::new(
                     setting,
                     format!("{claim:?} is also the claim of {other}: two meanings cannot share one claim"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The cookie transport's combination rules.
+    fn validate_cookies(&self) -> Result<(), SettingsError> {
+        if self.auth_cookie_host_prefix && !self.auth_cookie_secure {
+            return Err(SettingsError::new(
+                "AUTH_COOKIE_HOST_PREFIX",
+                "needs AUTH_COOKIE_SECURE: browsers refuse prefixed cookies that are not Secure",
+            ));
+        }
+        if self.auth_cookie_samesite == SameSitePolicy::None && !self.auth_cookie_secure {
+            return Err(SettingsError::new(
+                "AUTH_COOKIE_SAMESITE",
+                "None needs AUTH_COOKIE_SECURE: browsers refuse SameSite=None cookies that are not Secure",
+            ));
+        }
+        let names = [
+            ("AUTH_COOKIE_ACCESS_NAME", &self.auth_cookie_access_name),
+            ("AUTH_COOKIE_REFRESH_NAME", &self.auth_cookie_refresh_name),
+            ("CSRF_COOKIE_NAME", &self.csrf_cookie_name),
+        ];
+        for (i, (setting, name)) in names.iter().enumerate() {
+            if let Some((other, _)) = names[..i].iter().find(|(_, n)| n == name) {
+                return Err(SettingsError::new(
+                    setting,
+                    format!("{name:?} is also the name of {other}"),
+                ));
+            }
+        }
+        for origin in self.csrf_trusted_origins.iter().flatten() {
+            let ok = match origin.split_once("://") {
+                Some((scheme, host)) => {
+                    matches!(scheme, "http" | "https")
+                        && !host.is_empty()
+                        && !host.contains(['/', '?', '#', ' '])
+                }
+                None => false,
+            };
+            if !ok {
+                return Err(SettingsError::new(
+                    "CSRF_TRUSTED_ORIGINS",
+                    format!("{origin:?} is not an origin (scheme://host[:port], no path)"),
                 ));
             }
         }

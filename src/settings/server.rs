@@ -80,6 +80,46 @@ declare_settings! {
 
     // ==== operations: metrics, health, logs ==========================
     // (declarations of operations options go here)
+    /// Log lines on stderr: `human` (one readable line each) or `json` (one
+    /// JSON object per line, for a log collector). Either way, one access
+    /// line per request at `info` with its request id.
+    "LOG_FORMAT" log_format: LogFormatKind = "human";
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event (tracing-subscriber's default format).
+    Human,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`
+    /// and the request's span (`span`, `spans`) with its `request_id`.
+    Json,
+}
+
+/// `LOG_FORMAT`: `human` or `json`.
+#[derive(Debug)]
+pub enum LogFormatKind {}
+impl Kind for LogFormatKind {
+    type Value = LogFormat;
+    type Ref<'a> = LogFormat;
+    const FORM: &'static str = "human or json";
+    fn parse(raw: &str) -> Result<LogFormat, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "human" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("{other:?} is not human or json")),
+        }
+    }
+    fn show(v: &LogFormat) -> String {
+        match v {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        }
+        .into()
+    }
+    fn get(v: &LogFormat) -> LogFormat {
+        *v
+    }
 }
 
 /// SQLite's `synchronous` pragma values that keep committed writes.
@@ -201,6 +241,7 @@ mod tests {
         assert_eq!(o.database_url(), "sqlite://simplejwt.sqlite3");
         assert_eq!(o.max_body_bytes(), 65536);
         assert!(o.migrate_on_start());
+        assert_eq!(o.log_format(), LogFormat::Human);
         assert_eq!(o.store_options().statement_timeout.as_secs(), 5);
     }
 
@@ -212,6 +253,14 @@ mod tests {
         assert_eq!(o.db_max_connections(), Some(3));
         let e = ServerOptions::from_pairs([("databse_url", "x")]).unwrap_err();
         assert!(e.message.contains("DATABASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn log_format_is_human_or_json() {
+        let o = ServerOptions::from_pairs([("LOG_FORMAT", "JSON")]).unwrap();
+        assert_eq!(o.log_format(), LogFormat::Json);
+        let e = ServerOptions::from_pairs([("LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(e.message.contains("human or json"), "{e}");
     }
 
     #[test]

@@ -48,15 +48,27 @@ pub(super) async fn check<C: Migrate>(migrator: &Migrator, conn: &mut C) -> Resu
     let schema = |e: MigrateError| StoreError::Schema(e.to_string());
     conn.ensure_migrations_table().await.map_err(schema)?;
     let applied = conn.list_applied_migrations().await.map_err(schema)?;
-    if let Some(unknown) = applied
+    current(
+        migrator,
+        &applied.iter().map(|a| a.version).collect::<Vec<_>>(),
+    )
+}
+
+/// Whether the `applied` migration versions are exactly `migrator`'s:
+/// [`StoreError::Schema`] naming one it does not know (newer program) or
+/// one not applied yet. Creates and reads nothing: the readiness check
+/// (`Database::ready`) reads the versions with one query of its own.
+pub(super) fn current(migrator: &Migrator, applied: &[i64]) -> Result<(), StoreError> {
+    if let Some(&unknown) = applied
         .iter()
-        .find(|a| !migrator.iter().any(|m| m.version == a.version))
+        .find(|&&a| !migrator.iter().any(|m| m.version == a))
     {
-        return Err(newer(unknown.version));
+        return Err(newer(unknown));
     }
-    if let Some(pending) = migrator.iter().find(|m| {
-        !m.migration_type.is_down_migration() && !applied.iter().any(|a| a.version == m.version)
-    }) {
+    if let Some(pending) = migrator
+        .iter()
+        .find(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+    {
         return Err(StoreError::Schema(format!(
             "migration {} ({}) is not applied yet: run `simplejwt migrate`",
             pending.version, pending.description

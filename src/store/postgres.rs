@@ -35,7 +35,6 @@ use super::url::Backend;
 pub(super) struct PgDatabase {
     pool: PgPool,
     deadline: Duration,
-    // Shared by clones, so a fault is logged once whichever clone met it.
     reads: std::sync::Arc<FaultLog>,
     writes: std::sync::Arc<FaultLog>,
 }
@@ -493,6 +492,21 @@ impl Database for PgDatabase {
             ));
         }
         Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let rows = self
+            .timed(
+                &self.reads,
+                sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool),
+            )
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|row| int(row, 0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(classify)?;
+        migrate::current(&migrate::POSTGRES, &applied)
     }
 
     async fn close(&self) {

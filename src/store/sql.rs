@@ -228,3 +228,8 @@ pub(super) const FAILURES_PURGE: &str = "DELETE FROM login_failures WHERE last_f
 
 /// A round trip.
 pub(super) const PING: &str = "SELECT 1 AS one";
+
+/// → `version` of every migration applied successfully, in order (sqlx's
+/// bookkeeping table, the same on both databases; a failed one is pending).
+pub(super) const APPLIED_MIGRATIONS: &str =
+    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";

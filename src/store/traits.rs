@@ -196,6 +196,13 @@ pub trait Database: UserStore + TokenStore {
     /// saying why — a file that opens read-only or not at all, a read-only
     /// PostgreSQL session (a standby).
     async fn check_writable(&self) -> Result<(), StoreError>;
+    /// Readiness (`/readyz`): the database answers one query, within the
+    /// store's deadline, and its applied migrations are exactly the ones
+    /// this program knows. [`StoreError::Unavailable`] when it cannot be
+    /// reached, [`StoreError::Schema`] when the schema is older or newer.
+    /// Reads only (one indexed read of sqlx's `_sqlx_migrations` table); on
+    /// SQLite it runs on a reader, never queued behind writes.
+    async fn ready(&self) -> Result<(), StoreError>;
 
     /// Closes the connections, waiting for work in progress. Later calls
     /// fail with [`StoreError::Unavailable`].

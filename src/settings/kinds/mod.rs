@@ -8,10 +8,12 @@
 //! empty claim name or an empty secret is an error that names the setting.
 //!
 //! Split by what the values are: durations (`time.rs`), flags, names, texts,
-//! keys and counts (`text.rs`), and the enumerated choices of the token
+//! keys and counts (`text.rs`), cookie names, paths and `SameSite`
+//! (`cookie.rs`), and the enumerated choices of the token
 //! settings (`choices.rs`). Each kind is a zero-sized type implementing [`Kind`].
 
 mod choices;
+mod cookie;
 mod net;
 #[cfg(test)]
 mod tests;
@@ -19,6 +21,7 @@ mod text;
 mod time;
 
 pub use choices::*;
+pub use cookie::*;
 pub use net::*;
 pub use text::*;
 pub use time::*;

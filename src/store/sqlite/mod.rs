@@ -392,6 +392,15 @@ impl Database for SqliteDatabase {
         result
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied = self.reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql::APPLIED_MIGRATIONS)?;
+            let versions = stmt.query_map([], |row| row.get::<_, i64>(0))?;
+            versions.collect::<rusqlite::Result<Vec<i64>>>()
+        })?;
+        migrate::current(&migrate::SQLITE, &applied)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.writer
             .run(|conn| conn.prepare_cached(sql::PING)?.query_row([], |_| Ok(())))

@@ -1,0 +1,149 @@
+//! The cost of the access log on the hot path (divan): `GET /api/protected/`
+//! with a valid access token through the router (`oneshot`, current-thread
+//! Tokio runtime, SQLite user read), with and without
+//! `simplejwt::http::access_log::layer`, and with the server's subscriber in
+//! both formats writing to `io::sink` (formatting is paid, output is not):
+//!
+//! - `bare`: the routes alone, no layer;
+//! - `layer_no_subscriber`: the layer, nothing listening (a library user
+//!   who logs nothing): request id, span creation skipped;
+//! - `layer_human` / `layer_json`: the layer and `LOG_FORMAT=human` / `json`
+//!   at `info`: span, access line, formatting.
+//!
+//! ```text
+//! cargo bench --bench access_log
+//! ```
+
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use simplejwt::http::{access_log, AppState, Endpoint, Routes};
+use simplejwt::password::{HasherConfig, PasswordHasher};
+use simplejwt::service::AuthService;
+use simplejwt::settings::server::LogFormat;
+use simplejwt::settings::Settings;
+use simplejwt::store::{NewUser, StoreOptions};
+use simplejwt::token::{claims, TokenKind};
+use tower::ServiceExt as _;
+
+const HS_KEY: &str = "access-log-bench-signing-key-7f3c9a1e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3";
+
+fn main() {
+    divan::main();
+}
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    bare: Router,
+    layered: Router,
+    authorization: String,
+    _dir: tempfile::TempDir,
+}
+
+/// One SQLite store with alice (id 1), an access token for her, both routers.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/bench.sqlite3", dir.path().display());
+        let service = runtime.block_on(async {
+            let store = simplejwt::store::connect(&url, &StoreOptions::default())
+                .await
+                .expect("connect");
+            store.migrate().await.expect("migrate");
+            let hasher = PasswordHasher::new(HasherConfig {
+                memory_kib: 64,
+                iterations: 1,
+                ..HasherConfig::default()
+            })
+            .expect("hasher");
+            let password_hash = hasher.hash_blocking("alice-Password-1").expect("hash");
+            store
+                .create_user(
+                    &NewUser {
+                        username: "alice".into(),
+                        password_hash,
+                        email: String::new(),
+                        is_active: true,
+                        is_staff: false,
+                        is_superuser: false,
+                    },
+                    simplejwt::token::Timestamp::now().epoch(),
+                )
+                .await
+                .expect("create_user");
+            let settings = Settings::from_pairs([("SIGNING_KEY", HS_KEY)]).expect("settings");
+            AuthService::new(settings, store, hasher).expect("service")
+        });
+        let mut access = claims::for_user(
+            service.settings(),
+            TokenKind::Access,
+            "1".into(),
+            None,
+            simplejwt::token::Timestamp::now(),
+        );
+        let token = service.tokens().encode(&mut access).expect("encode");
+        let routes = || {
+            Routes::new(AppState::new(service.clone()))
+                .token_endpoints("/api/token", &Endpoint::ALL)
+                .protected("/api/protected/")
+                .into_router_with_fallback()
+        };
+        Fixture {
+            runtime,
+            bare: routes(),
+            layered: access_log::layer(routes()),
+            authorization: format!("Bearer {token}"),
+            _dir: dir,
+        }
+    })
+}
+
+/// One protected request through `router`; panics unless it is a 200.
+fn protected(f: &Fixture, router: &Router) {
+    let req = Request::builder()
+        .uri("/api/protected/")
+        .header("authorization", &f.authorization)
+        .body(Body::empty())
+        .expect("request");
+    let res = f
+        .runtime
+        .block_on(router.clone().oneshot(req))
+        .expect("infallible");
+    assert_eq!(res.status(), 200);
+}
+
+#[divan::bench(max_time = 3)]
+fn bare(bencher: divan::Bencher) {
+    let f = fixture();
+    bencher.bench_local(|| protected(f, &f.bare));
+}
+
+#[divan::bench(max_time = 3)]
+fn layer_no_subscriber(bencher: divan::Bencher) {
+    let f = fixture();
+    bencher.bench_local(|| protected(f, &f.layered));
+}
+
+fn with_subscriber(bencher: divan::Bencher, format: LogFormat) {
+    let f = fixture();
+    let subscriber = simplejwt::logging::subscriber("info", format, false, std::io::sink);
+    let _guard = tracing::subscriber::set_default(subscriber);
+    bencher.bench_local(|| protected(f, &f.layered));
+}
+
+#[divan::bench(max_time = 3)]
+fn layer_human(bencher: divan::Bencher) {
+    with_subscriber(bencher, LogFormat::Human);
+}
+
+#[divan::bench(max_time = 3)]
+fn layer_json(bencher: divan::Bencher) {
+    with_subscriber(bencher, LogFormat::Json);
+}
