@@ -7,7 +7,10 @@
 //!
 //! Each property drives one app on one runtime through proptest's
 //! `TestRunner` (256 cases, no persisted failures), so the whole file runs in
-//! seconds.
+//! seconds. This file is also the fuzzer (issue 17, point 4): CI runs it at
+//! scale for a bounded time with `SIMPLEJWT_FUZZ_CASES=20000`; a failure
+//! prints the shrunk input, which becomes a regression case in
+//! `tests/attacks.rs`.
 
 mod common;
 
@@ -106,9 +109,17 @@ fn well_formed(r: &Resp) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Cases per property: [`CASES`], or `SIMPLEJWT_FUZZ_CASES` when set.
+fn cases() -> u32 {
+    std::env::var("SIMPLEJWT_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES)
+}
+
 fn runner() -> TestRunner {
     TestRunner::new(Config {
-        cases: CASES,
+        cases: cases(),
         failure_persistence: None,
         ..Config::default()
     })
@@ -452,6 +463,90 @@ fn arbitrary_authorization_headers_get_a_401_json_answer() {
             };
             let r = h.send(protected_request(Some(value.as_bytes())))?;
             prop_assert_eq!(r.status.as_u16(), 401, "{:?}", r.text());
+            Ok(())
+        })
+        .unwrap();
+}
+
+// --------------------------------------------------------------------------
+// JOSE headers and forwarding headers
+// --------------------------------------------------------------------------
+
+#[test]
+fn correctly_signed_tokens_with_arbitrary_jose_headers_authenticate_only_when_plain() {
+    let h = Harness::new(&[]);
+    let forger = h.app().forger();
+    let claims = serde_json::to_vec(&forger.claims("access", "1")).unwrap();
+    let extra = prop::collection::vec(
+        (
+            prop_oneof![
+                proptest::sample::select(
+                    &[
+                        "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "kid", "typ", "cty",
+                        "alg", "b64"
+                    ][..]
+                )
+                .prop_map(String::from),
+                "[a-z]{1,5}",
+            ],
+            arb_json(),
+        ),
+        0..4,
+    );
+    runner()
+        .run(&extra, |extra| {
+            let mut header = serde_json::Map::new();
+            header.insert("alg".into(), "HS256".into());
+            header.insert("typ".into(), "JWT".into());
+            for (k, v) in &extra {
+                header.insert(k.clone(), v.clone());
+            }
+            let token = forger.sign_raw(&serde_json::to_vec(&header).unwrap(), &claims);
+            let r = h.send(protected_request(Some(
+                format!("Bearer {token}").as_bytes(),
+            )))?;
+            let refused_parameter = header.keys().any(|k| {
+                ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "kid"].contains(&k.as_str())
+            });
+            if refused_parameter || header.get("alg") != Some(&Value::from("HS256")) {
+                prop_assert_eq!(r.status.as_u16(), 401, "{:?} {:?}", header, r.text());
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn arbitrary_forwarding_headers_never_panic_or_5xx() {
+    let h = Harness::new(&[
+        ("TRUSTED_PROXIES", "127.0.0.0/8,::1"),
+        ("LOGIN_THROTTLE", "true"),
+    ]);
+    let value = prop_oneof![
+        arb_header_bytes(),
+        "(for=[^,;]{0,20}[,;] ?){0,4}".prop_map(String::into_bytes),
+        "([0-9a-f:.\\[\\]]{0,20}, ?){0,4}".prop_map(String::into_bytes),
+    ];
+    runner()
+        .run(&(any::<bool>(), value), |(forwarded, bytes)| {
+            let Ok(value) = http::HeaderValue::from_bytes(&bytes) else {
+                return Ok(());
+            };
+            let body =
+                serde_json::to_vec(&serde_json::json!({"username": "alice", "password": "x"}))
+                    .unwrap();
+            let mut req = post("/api/token/", Some("application/json"), body);
+            let name = if forwarded {
+                "forwarded"
+            } else {
+                "x-forwarded-for"
+            };
+            req.headers_mut().insert(name, value);
+            let peer: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let r = h.send(req)?;
+            prop_assert!(matches!(r.status.as_u16(), 401 | 429), "{}", r.status);
             Ok(())
         })
         .unwrap();

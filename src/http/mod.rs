@@ -12,6 +12,7 @@
 //! - [`body`]: DRF's body parsing and field rules as an extractor;
 //!   `json_body`: JSON parse errors in DRF's words.
 //! - [`response`]: success bodies, error mapping, the `WWW-Authenticate` challenge.
+//! - [`jwks`]: `GET /.well-known/jwks.json`, the public verifying key.
 //! - `negotiate`: content negotiation and security headers for every answer.
 //! - [`cookies`], [`csrf`]: browser sessions (`AUTH_COOKIE`): the tokens as
 //!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
@@ -25,6 +26,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod health;
 mod json_body;
+pub mod jwks;
 pub mod logout;
 pub mod metadata;
 mod negotiate;
@@ -102,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .protected("/api/protected/")
         .sessions("/api/sessions/")
         .health("")
+        .jwks("/.well-known/jwks.json")
         .into_router_with_fallback();
     let api = if cookies { api.merge(page) } else { api };
     let router = api

@@ -17,7 +17,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
+    health, jwks, logout, protected, sessions, token_blacklist, token_obtain, token_obtain_sliding,
     token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -125,6 +125,12 @@ async fn token_headers(mut res: Response) -> Response {
     res
 }
 
+async fn jwks_headers(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(jwks::ALLOW));
+    res
+}
+
 async fn sessions_other_method_list(method: Method) -> ApiError {
     ApiError::MethodNotAllowed {
         method: method.as_str().to_owned(),
@@ -219,14 +225,25 @@ impl Routes {
         self
     }
 
+    /// Mounts the JWKS document (our public key) at `path` (e.g. `/.well-known/jwks.json`).
+    pub fn jwks(mut self, path: &str) -> Self {
+        let methods = get(jwks::jwks)
+            .fallback(jwks::other_method)
+            .layer(middleware::map_response(jwks_headers));
+        self.routes.push((path.to_owned(), methods));
+        self
+    }
+
     /// Mounts the device list at `path` (e.g. `/api/sessions/`): `GET` lists
     /// the caller's sessions, `DELETE <path><id>/` ends one.
     pub fn sessions(mut self, path: &str) -> Self {
-        let list = get(sessions::list)
-            .fallback(sessions_other_method_list)
+        let list = get(sessions::list).fallback(sessions_other_method_list);
+        let list = self
+            .with_csrf(list, CsrfRule::Session)
             .layer(middleware::map_response(sessions_list_headers));
-        let one = delete(sessions::end)
-            .fallback(sessions_other_method_one)
+        let one = delete(sessions::end).fallback(sessions_other_method_one);
+        let one = self
+            .with_csrf(one, CsrfRule::Session)
             .layer(middleware::map_response(sessions_one_headers));
         let path = format!("{}/", path.trim_end_matches('/'));
         self.routes.push((format!("{path}{{id}}/"), one));

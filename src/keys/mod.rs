@@ -20,6 +20,7 @@ use sha2::{Sha256, Sha384, Sha512};
 
 use crate::settings::{algorithm_name, Settings, SettingsError};
 
+pub mod jwks;
 pub mod leaked;
 pub mod pem;
 
@@ -93,6 +94,11 @@ pub struct Keys {
     /// base64url of `{"alg":"<ALG>","typ":"JWT"}`: the header every token we mint carries,
     /// byte-identical to PyJWT's (sorted keys, compact).
     header_b64: String,
+    /// The public key's RFC 7638 thumbprint (asymmetric algorithms only): the
+    /// one `kid` a token header may name.
+    kid: Option<String>,
+    /// The JWKS document (`{"keys": []}` for HMAC).
+    jwks: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -163,6 +169,14 @@ impl Keys {
                 pem::verifying_key(alg, public)?,
             )
         };
+        let public_jwk = if is_hmac(alg) {
+            None
+        } else {
+            let public = settings.verifying_key().unwrap_or_default();
+            Some(jwks::public_jwk(alg, &encoding, public)?)
+        };
+        let kid = public_jwk.as_ref().and_then(|j| j.common.key_id.clone());
+        let jwks = jwks::document(public_jwk.into_iter().collect()).into();
         let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg));
         let hmac = if is_hmac(alg) {
             KeyedHmac::new(alg, signing.expose().as_bytes())
@@ -175,6 +189,8 @@ impl Keys {
             encoding,
             decoding,
             header_b64: b64(header.as_bytes()),
+            kid,
+            jwks,
         };
         keys.probe()?;
         Ok(keys)
@@ -202,6 +218,17 @@ impl Keys {
     /// The pinned algorithm.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// The `kid` of our verifying key (its RFC 7638 thumbprint), for
+    /// asymmetric algorithms; `None` for HMAC.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The JWKS document: our public key, or no key for HMAC.
+    pub fn jwks(&self) -> &str {
+        &self.jwks
     }
 
     /// base64url of the fixed header.

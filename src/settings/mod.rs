@@ -392,13 +392,13 @@ impl Settings {
                 ));
             }
         }
+        self.validate_cookies()?;
         if self.access_token_revocation && self.session_id_claim.is_none() {
             return Err(SettingsError::new(
                 "ACCESS_TOKEN_REVOCATION",
                 "needs SESSION_ID_CLAIM: access tokens name their session by it",
             ));
         }
-        self.validate_cookies()?;
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {
             if REGISTERED_CLAIMS.contains(claim) {

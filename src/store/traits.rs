@@ -196,6 +196,7 @@ pub trait Database: UserStore + TokenStore {
     /// saying why — a file that opens read-only or not at all, a read-only
     /// PostgreSQL session (a standby).
     async fn check_writable(&self) -> Result<(), StoreError>;
+
     /// Readiness (`/readyz`): the database answers one query, within the
     /// store's deadline, and its applied migrations are exactly the ones
     /// this program knows. [`StoreError::Unavailable`] when it cannot be

@@ -6,7 +6,7 @@
 //! `exp` (expired when `exp <= now - LEEWAY`), `iss`, `aud`, and `sub`/`jti`
 //! being strings. Stricter than PyJWT (RFC 8725): a header carrying a key or a
 //! key URL (`jwk`, `jku`, `x5u`, `x5c`, `x5t`), `crit`, or a `kid` that is not
-//! ours is refused. Everything is refused before any work when the token is
+//! our key's thumbprint (as `/.well-known/jwks.json` publishes it) is refused. Everything is refused before any work when the token is
 //! longer than `TOKEN_MAX_BYTES`. Any failure other than expiry is
 //! [`TokenError::Invalid`]: a client learns nothing more about a forged token.
 
@@ -65,6 +65,11 @@ impl TokenBackend {
             leeway: settings.leeway().as_secs_f64(),
             max_bytes: settings.token_max_bytes() as usize,
         }
+    }
+
+    /// The keys this backend signs and verifies with.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Signs `claims`, first setting `aud` and `iss` when configured (in place
@@ -142,10 +147,13 @@ impl TokenBackend {
         {
             return Err(TokenError::Invalid);
         }
-        // A `kid` must name one of our keys: we mint tokens without one and
-        // hold a single key, so any `kid` is foreign.
-        if header.contains_key("kid") {
-            return Err(TokenError::Invalid);
+        // A `kid` must name our key (its thumbprint, as the JWKS publishes
+        // it); it never selects a key from anywhere else.
+        if let Some(kid) = header.get("kid") {
+            match (kid, self.keys.kid()) {
+                (Value::String(kid), Some(ours)) if kid == ours => {}
+                _ => return Err(TokenError::Invalid),
+            }
         }
         Ok(())
     }

@@ -694,16 +694,12 @@ impl Forger {
 }
 
 fn encoding_key(s: &Settings) -> EncodingKey {
-    let key = s.signing_key().expect("SIGNING_KEY").expose().as_bytes();
+    let key = s.signing_key().expect("SIGNING_KEY").expose();
     if is_hmac(s.algorithm()) {
-        return EncodingKey::from_secret(key);
+        return EncodingKey::from_secret(key.as_bytes());
     }
-    match s.algorithm() {
-        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(key),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(key),
-        _ => EncodingKey::from_rsa_pem(key),
-    }
-    .expect("private key PEM")
+    // Every PEM form the server reads (SEC1 EC keys included).
+    simplejwt::keys::pem::signing_key(s.algorithm(), key).expect("private key PEM")
 }
 
 // --------------------------------------------------------------------------
