@@ -119,13 +119,13 @@ fn protected(f: &Fixture, router: &Router) {
     assert_eq!(res.status(), 200);
 }
 
-#[divan::bench(max_time = 3)]
+#[divan::bench(sample_count = 2000, max_time = 5)]
 fn bare(bencher: divan::Bencher) {
     let f = fixture();
     bencher.bench_local(|| protected(f, &f.bare));
 }
 
-#[divan::bench(max_time = 3)]
+#[divan::bench(sample_count = 2000, max_time = 5)]
 fn layer_no_subscriber(bencher: divan::Bencher) {
     let f = fixture();
     bencher.bench_local(|| protected(f, &f.layered));
@@ -138,12 +138,12 @@ fn with_subscriber(bencher: divan::Bencher, format: LogFormat) {
     bencher.bench_local(|| protected(f, &f.layered));
 }
 
-#[divan::bench(max_time = 3)]
+#[divan::bench(sample_count = 2000, max_time = 5)]
 fn layer_human(bencher: divan::Bencher) {
     with_subscriber(bencher, LogFormat::Human);
 }
 
-#[divan::bench(max_time = 3)]
+#[divan::bench(sample_count = 2000, max_time = 5)]
 fn layer_json(bencher: divan::Bencher) {
     with_subscriber(bencher, LogFormat::Json);
 }

@@ -453,3 +453,113 @@ async fn the_example_page_is_served_with_a_strict_policy_in_cookie_mode_only() {
     let plain = common::app(TestDb::sqlite(), &[]).await;
     plain.send(bare("GET", "/")).await.expect_status(404);
 }
+
+// ==========================================================================
+// logout scopes and the device list (sessions) with cookies
+// ==========================================================================
+
+#[tokio::test]
+async fn logout_reads_the_cookie_and_clears_them_except_for_others() {
+    let app = cookie_app(&ROTATE).await;
+    let (browser, _) = browser_login(&app, true).await;
+    let (other, _) = browser_login(&app, false).await;
+    let csrf = browser.csrf();
+    let missing = browser.request("POST", "/api/token/logout/", None, "");
+    refused(&app, &browser, missing, "CSRF Failed: CSRF token missing.").await;
+    // Ending the other sessions keeps this browser's cookies.
+    let r = app
+        .send(browser.request("POST", "/api/token/logout/?scope=others", Some(&csrf), ""))
+        .await;
+    r.expect(200, &json!({}));
+    assert!(set_cookies(&r).is_empty());
+    let r = app
+        .send(other.request("POST", "/api/token/refresh/", Some(&other.csrf()), ""))
+        .await;
+    r.expect_status(401);
+    // Ending this one clears them, and the refresh token is dead.
+    let refresh = browser.cookies["refresh"].clone();
+    let r = app
+        .send(browser.request("POST", "/api/token/logout/", Some(&csrf), ""))
+        .await;
+    r.expect(200, &json!({}));
+    let set = set_cookies(&r);
+    for name in ["access", "refresh", "refresh-remember", "csrftoken"] {
+        assert!(set[name].contains("Max-Age=0"), "{name} cleared: {set:?}");
+    }
+    app.refresh(&refresh).await.expect_status(401);
+}
+
+#[tokio::test]
+async fn the_device_list_takes_the_access_cookie_and_ending_a_session_needs_the_csrf_token() {
+    let app = cookie_app(&ROTATE).await;
+    let (browser, _) = browser_login(&app, false).await;
+    let (other, _) = browser_login(&app, false).await;
+    let r = app
+        .send(browser.request("GET", "/api/sessions/", None, ""))
+        .await;
+    r.expect_status(200);
+    let sessions = r.json();
+    let ids: Vec<String> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{sessions}");
+    let path = format!("/api/sessions/{}/", ids[1]);
+    let r = app.send(browser.request("DELETE", &path, None, "")).await;
+    r.expect(403, &json!({"detail": "CSRF Failed: CSRF token missing."}));
+    let count = |r: Resp| r.json().as_array().unwrap().len();
+    let list = || browser.request("GET", "/api/sessions/", None, "");
+    assert_eq!(
+        count(app.send(list()).await),
+        2,
+        "the refusal ended nothing"
+    );
+    let r = app
+        .send(browser.request("DELETE", &path, Some(&browser.csrf()), ""))
+        .await;
+    r.expect_status(204);
+    assert_eq!(count(app.send(list()).await), 1);
+    let r = app
+        .send(other.request("POST", "/api/token/refresh/", Some(&other.csrf()), ""))
+        .await;
+    assert_eq!(r.status, 401, "the ended session cannot refresh");
+}
+
+#[tokio::test]
+async fn an_applications_own_routes_take_the_access_cookie_behind_the_csrf_guard() {
+    use axum::routing::{get, post};
+    use simplejwt::http::csrf::{self, CsrfRule};
+    use simplejwt::{MaybeAuthUser, TokenAuth};
+
+    let app = cookie_app(&[]).await;
+    let (browser, _) = browser_login(&app, false).await;
+    let guard =
+        axum::middleware::from_fn_with_state((app.service.clone(), CsrfRule::Session), csrf::guard);
+    let theirs: axum::Router = axum::Router::new()
+        .route(
+            "/maybe",
+            get(|MaybeAuthUser(u): MaybeAuthUser| async move {
+                u.map_or("anonymous".to_owned(), |u| u.user.username)
+            }),
+        )
+        .route(
+            "/order",
+            post(|TokenAuth(u): TokenAuth| async move { u.id }),
+        )
+        .layer(guard)
+        .with_state(app.service.clone());
+    let r = send(&theirs, browser.request("GET", "/maybe", None, "")).await;
+    assert_eq!((r.status.as_u16(), r.text()), (200, "alice".to_owned()));
+    let r = send(&theirs, bare("GET", "/maybe")).await;
+    assert_eq!(r.text(), "anonymous");
+    let r = send(&theirs, browser.request("POST", "/order", None, "")).await;
+    r.expect(403, &json!({"detail": "CSRF Failed: CSRF token missing."}));
+    let r = send(
+        &theirs,
+        browser.request("POST", "/order", Some(&browser.csrf()), ""),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.text()), (200, "1".to_owned()));
+}

@@ -638,6 +638,44 @@ async fn sessions_lists_a_users_logins_and_logout_ends_one_or_all() {
     server.stop_gracefully();
 }
 
+#[tokio::test]
+async fn with_end_sessions_on_account_change_a_password_change_or_deactivation_ends_sessions() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let server = sandbox.serve(&[]);
+    let on = [("SIMPLE_JWT_END_SESSIONS_ON_ACCOUNT_CHANGE", "true")];
+    let (_, before) = server.tokens("alice", "alice-password").await;
+    sandbox
+        .run(
+            &["changepassword", "alice", "--password-stdin"],
+            &on,
+            Some(b"new-password-1\n"),
+        )
+        .assert_code(0, "changepassword")
+        .assert_stderr_contains("Ended 1 session(s)", "changepassword");
+    let (status, body) = server
+        .post("/api/token/refresh/", json!({ "refresh": before }))
+        .await;
+    assert_eq!(
+        status, 401,
+        "a session outlived the password change: {body}"
+    );
+
+    let (_, second) = server.tokens("alice", "new-password-1").await;
+    sandbox
+        .run(&["setactive", "alice", "false"], &on, None)
+        .assert_code(0, "setactive false")
+        .assert_stderr_contains("Ended 1 session(s)", "setactive false");
+    sandbox
+        .run(&["setactive", "alice", "true"], &on, None)
+        .assert_code(0, "setactive true");
+    let (status, body) = server
+        .post("/api/token/refresh/", json!({ "refresh": second }))
+        .await;
+    assert_eq!(status, 401, "a session outlived the deactivation: {body}");
+    server.stop_gracefully();
+}
+
 // ---- configuration -----------------------------------------------------------
 
 fn keygen(sandbox: &Sandbox, algorithm: &str, prefix: &str) -> (PathBuf, PathBuf) {

@@ -743,11 +743,10 @@ backend_tests!(
         let new_hash = cheap_hasher().hash("alice-New-Password-2").await.unwrap();
         assert!(app.store.set_password(1, &new_hash).await.unwrap());
         app.protected(&access).await.expect(401, &changed);
-        // 5.5.1 does not check the digest on refresh: the new access token
-        // carries the stale digest and is refused in turn.
-        let r = app.refresh(&refresh).await;
-        r.expect_status(200);
-        app.protected(&r.str("access")).await.expect(401, &changed);
+        // 5.5.1 does not check the digest on refresh (200, and the new access
+        // token is refused in turn: a client loops); simplejwt's later fix,
+        // followed here (issue 15 point 9), refuses the refresh.
+        app.refresh(&refresh).await.expect(401, &changed);
         // a token without the claim is refused the same way
         app.protected(&app.forger().access(|_| ()))
             .await

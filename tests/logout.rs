@@ -229,3 +229,92 @@ backend_tests!(
         assert_eq!(sessions[0]["current"], json!(false));
     }
 );
+
+const REVOCATION: [(&str, &str); 2] = [
+    ("SESSION_ID_CLAIM", "sid"),
+    ("ACCESS_TOKEN_REVOCATION", "true"),
+];
+
+fn blacklisted_access() -> Value {
+    json!({
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{
+            "token_class": "AccessToken",
+            "token_type": "access",
+            "message": "Token is blacklisted",
+        }],
+    })
+}
+
+backend_tests!(
+    with_access_token_revocation_a_logout_ends_the_sessions_access_tokens_at_once,
+    |db: TestDb| async move {
+        let app = app(db, &REVOCATION).await;
+        let (access_a, refresh_a) = login_as(&app, "A").await;
+        let (access_b, _) = login_as(&app, "B").await;
+        app.protected(&access_a)
+            .await
+            .expect(200, &welcome("alice"));
+        logout(&app, Some("local"), &refresh_a)
+            .await
+            .expect(200, &json!({}));
+        app.protected(&access_a).await.expect_challenged(
+            401,
+            BEARER_CHALLENGE,
+            Some(&blacklisted_access()),
+        );
+        // The other session's access token still works.
+        app.protected(&access_b)
+            .await
+            .expect(200, &welcome("alice"));
+        // Ending it from the device list ends its access token too.
+        let id = claims_of(&access_b)["sid"].as_str().unwrap().to_owned();
+        end(&app, &access_b, &id).await.expect_status(204);
+        app.protected(&access_b).await.expect_challenged(
+            401,
+            BEARER_CHALLENGE,
+            Some(&blacklisted_access()),
+        );
+        // A token without a session id is refused while the setting is on.
+        let forged = app.forger().access(|_| ());
+        app.protected(&forged).await.expect_challenged(
+            401,
+            BEARER_CHALLENGE,
+            Some(&blacklisted_access()),
+        );
+    }
+);
+
+backend_tests!(
+    with_access_token_revocation_reuse_detection_ends_the_thiefs_access_tokens,
+    |db: TestDb| async move {
+        let mut pairs = REVOCATION.to_vec();
+        pairs.extend([
+            ("ROTATE_REFRESH_TOKENS", "true"),
+            ("BLACKLIST_AFTER_ROTATION", "true"),
+            ("REFRESH_REUSE_DETECTION", "true"),
+        ]);
+        let app = app(db, &pairs).await;
+        let (_, r0) = login_as(&app, "A").await;
+        let stolen = app.refresh(&r0).await;
+        stolen.expect_status(200);
+        let thief_access = stolen.str("access");
+        app.protected(&thief_access).await.expect_status(200);
+        // The user's client replays r0 (it never got the response): reuse.
+        app.refresh(&r0)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+        app.protected(&thief_access).await.expect_challenged(
+            401,
+            BEARER_CHALLENGE,
+            Some(&blacklisted_access()),
+        );
+    }
+);
+
+#[test]
+fn access_token_revocation_needs_a_session_id_claim() {
+    let refused = simplejwt::Settings::from_pairs([("ACCESS_TOKEN_REVOCATION", "true")]);
+    assert_eq!(refused.unwrap_err().setting, "ACCESS_TOKEN_REVOCATION");
+}

@@ -508,3 +508,145 @@ fn serve_refuses_a_database_in_a_read_only_directory_naming_it_and_the_cause() {
     );
     assert!(!stderr.contains("pool timed out"), "{stderr}");
 }
+
+#[test]
+fn a_request_over_the_deadline_is_answered_408_and_an_idle_connection_is_closed() {
+    let server = Server::start(
+        &[
+            ("SIMPLEJWT_REQUEST_TIMEOUT", "1s"),
+            ("SIMPLEJWT_IDLE_TIMEOUT", "1s"),
+            ("SIMPLEJWT_HEADER_READ_TIMEOUT", "10m"),
+        ],
+        None,
+    );
+    // A body that never completes: the deadline answers.
+    let (mut stalled, _) = half_sent_body(&server);
+    let answer = read_to_end(&mut stalled);
+    assert_eq!(status_of(&answer), 408, "{answer}");
+
+    // A kept-alive connection: answered, then closed once idle (the head
+    // timeout, 10 minutes here, is not what closes it).
+    let mut kept = server.connect();
+    let request = verify_request().replace("Connection: close\r\n", "");
+    kept.write_all(request.as_bytes()).unwrap();
+    let answer = wait_closed(&mut kept);
+    assert_eq!(status_of(&answer), 401, "{answer}");
+    assert!(
+        server.log().contains("idle connection closed"),
+        "{}",
+        server.log()
+    );
+}
+
+/// One request with `body` (JSON) or none, `Connection: close`; the status,
+/// the whole answer as text and its JSON body (`Null` when there is none).
+fn call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    bearer: Option<&str>,
+) -> (u16, String, serde_json::Value) {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    if let Some(token) = bearer {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut stream = server.connect();
+    stream.write_all(request.as_bytes()).unwrap();
+    let answer = read_to_end(&mut stream);
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status_of(&answer), answer, json)
+}
+
+/// Root only (CI runs as root): the `-wal` file made immutable under a
+/// running server — writes fail as they would on a full or read-only disk.
+/// Logins answer 503 with `Retry-After` and the `service_unavailable` body,
+/// reads go on, the log names the fault once (not per request), and the
+/// first login after the cause is gone succeeds, without a restart.
+#[test]
+fn an_unwritable_wal_answers_503_logs_once_and_the_first_write_after_succeeds() {
+    let server = Server::start(&[], None);
+    let dir = server._dir.path().to_owned();
+    let mut create = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if inherited_config(&name) {
+            create.env_remove(name);
+        }
+    }
+    let mut child = create
+        .current_dir(&dir)
+        .env("DATABASE_URL", "sqlite://db.sqlite3")
+        .args(["createuser", "alice", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-Password-1")
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "createuser alice");
+    let login = r#"{"username": "alice", "password": "alice-Password-1"}"#;
+    let (status, answer, pair) = call(&server, "POST", "/api/token/", Some(login), None);
+    assert_eq!(status, 200, "{answer}");
+    let access = pair["access"].as_str().unwrap().to_owned();
+
+    let wal = dir.join("db.sqlite3-wal");
+    assert!(wal.exists(), "the database is in WAL mode");
+    let Some(locked) = Unwritable::make(&wal) else {
+        return;
+    };
+    if !locked.immutable {
+        eprintln!("skipped: without root an open file stays writable");
+        return;
+    }
+    for _ in 0..5 {
+        let (status, answer, body) = call(&server, "POST", "/api/token/", Some(login), None);
+        assert_eq!(status, 503, "{answer}");
+        assert!(answer.contains("\r\nretry-after: 1\r\n"), "{answer}");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "detail": "Service temporarily unavailable, try again later.",
+                "code": "service_unavailable"
+            })
+        );
+    }
+    // Reads go on.
+    let (status, answer, _) = call(&server, "GET", "/api/protected/", None, Some(&access));
+    assert_eq!(status, 200, "{answer}");
+    let verify = format!(r#"{{"token": "{access}"}}"#);
+    let (status, answer, _) = call(&server, "POST", "/api/token/verify/", Some(&verify), None);
+    assert_eq!(status, 200, "{answer}");
+
+    drop(locked);
+    let (status, answer, _) = call(&server, "POST", "/api/token/", Some(login), None);
+    assert_eq!(status, 200, "the first login after the fault: {answer}");
+    let log = server.log();
+    assert_eq!(
+        log.matches("database writes failing").count(),
+        1,
+        "one line for the fault, not one per request:\n{log}"
+    );
+    assert!(log.contains("database writes recovered"), "{log}");
+    assert!(
+        !log.contains("database error"),
+        "a fault logged as a bug:\n{log}"
+    );
+    let other_warnings: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(" WARN ") && !line.contains("database writes"))
+        .collect();
+    assert!(other_warnings.is_empty(), "{other_warnings:#?}");
+}

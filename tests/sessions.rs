@@ -381,16 +381,18 @@ backend_tests!(
         for round in 0..4 {
             let r0 = login(&app.service).await;
             let r1 = rotate(&app.service, &r0).await.unwrap();
-            // Refreshes with r1 (one wins) and one global logout with r1, at once.
+            // The user logs out everywhere from another device while
+            // refreshes with r1 (one wins) are in flight.
+            let elsewhere = login(&app.service).await;
             let results = together(N, |i| {
                 let service = app.service.clone();
-                let r1 = r1.clone();
+                let (r1, elsewhere) = (r1.clone(), elsewhere.clone());
                 async move {
                     if i == 0 {
-                        service
-                            .logout(&r1, simplejwt::service::LogoutScope::Global, &client())
-                            .await
-                            .map(|_| String::new())
+                        let scope = simplejwt::service::LogoutScope::Global;
+                        let ended = service.logout(&elsewhere, scope, &client()).await;
+                        assert!(ended.is_ok(), "the logout answered {ended:?}");
+                        Ok(String::new())
                     } else {
                         rotate(&service, &r1).await
                     }
@@ -411,5 +413,76 @@ backend_tests!(
                 .unwrap()
                 .is_empty());
         }
+    }
+);
+
+backend_tests!(
+    check_revoke_token_refuses_a_refresh_after_a_password_change_and_blacklists_it,
+    |db: TestDb| async move {
+        let app = app(db, &[("CHECK_REVOKE_TOKEN", "true")]).await;
+        let (refresh, _) = app.pair("alice").await;
+        app.refresh(&refresh).await.expect_status(200);
+        assert!(app
+            .store
+            .set_password(1, "pbkdf2_sha256$1$x$y")
+            .await
+            .unwrap());
+        let changed = serde_json::json!({
+            "detail": "The user's password has been changed.",
+            "code": "password_changed",
+        });
+        app.refresh(&refresh).await.expect(401, &changed);
+        // Blacklisted on the way: the client's loop ends here.
+        app.refresh(&refresh)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+        // A refresh token without the claim is refused the same way.
+        let forged = app.forger().refresh(|c| {
+            c.remove("hash_password");
+        });
+        app.refresh(&forged).await.expect(401, &changed);
+    }
+);
+
+backend_tests!(
+    the_sliding_refresh_checks_the_user_as_the_pair_refresh_does,
+    |db: TestDb| async move {
+        let app = app(db, &[("CHECK_REVOKE_TOKEN", "true")]).await;
+        let slide = |token: String| {
+            let app = &app;
+            async move {
+                app.post_json(
+                    "/api/token/sliding/refresh/",
+                    &serde_json::json!({ "token": token }),
+                )
+                .await
+            }
+        };
+        let login = || async {
+            app.post_json(
+                "/api/token/sliding/",
+                &serde_json::json!({"username": "alice", "password": "alice-Password-1"}),
+            )
+            .await
+            .str("token")
+        };
+        let token = login().await;
+        slide(token.clone()).await.expect_status(200);
+        assert!(app.store.set_active("alice", false).await.unwrap());
+        slide(token.clone())
+            .await
+            .expect(401, &no_active_account_for_token());
+        assert!(app.store.set_active("alice", true).await.unwrap());
+        slide(token.clone()).await.expect_status(200);
+        assert!(app
+            .store
+            .set_password(1, "pbkdf2_sha256$1$x$y")
+            .await
+            .unwrap());
+        let changed = serde_json::json!({
+            "detail": "The user's password has been changed.",
+            "code": "password_changed",
+        });
+        slide(token).await.expect(401, &changed);
     }
 );

@@ -201,3 +201,50 @@ backend_tests!(
         assert_eq!(store.token_counts().await.unwrap(), (good as i64, 0));
     }
 );
+
+/// PostgreSQL only: every backend of the store's pool is terminated (as a
+/// database restart or failover would). Calls skip the dead connections
+/// (the server said it ended them before the statement), so the very first
+/// rotation, lone write and read after it succeed, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
+async fn postgres_backends_terminated_under_the_pool_are_replaced_and_writes_resume() {
+    let db = TestDb::postgres().await;
+    let options = StoreOptions {
+        max_connections: Some(3),
+        ..StoreOptions::default()
+    };
+    let store = simplejwt::store::connect(&db.url, &options).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_outstanding(&token("a")).await.unwrap();
+    // Open every connection of the pool.
+    let reads = (0..3).map(|_| store.user_by_id(1));
+    for read in futures_util::future::join_all(reads).await {
+        read.unwrap();
+    }
+    raw_sql(
+        &db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+
+    assert!(
+        store.rotate(&token("a"), &token("b"), 1).await.unwrap(),
+        "the first rotation after the restart"
+    );
+    assert!(store.is_blacklisted("a").await.unwrap());
+    // Once more, for a lone write and a read.
+    raw_sql(
+        &db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    store.add_outstanding(&token("c")).await.unwrap();
+    assert!(store.user_by_id(1).await.is_ok());
+    assert_eq!(store.token_counts().await.unwrap(), (3, 1));
+}

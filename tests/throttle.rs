@@ -241,6 +241,10 @@ async fn compatible_defaults_never_throttle() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
 async fn postgres_instances_share_their_counts() {
     let db = TestDb::postgres().await;
     let a = app(db, &FAST).await;

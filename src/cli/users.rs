@@ -127,11 +127,30 @@ pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: boo
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     store.set_password(user.id, &hash).await?;
     eprintln!("Password changed for user {name:?}.");
+    end_sessions(config, &*store, user.id, name).await
+}
+
+/// With `END_SESSIONS_ON_ACCOUNT_CHANGE`, ends every session of the user.
+async fn end_sessions(
+    config: &Config,
+    store: &dyn simplejwt::store::Database,
+    user_id: i64,
+    name: &str,
+) -> CliResult {
+    if config.settings()?.end_sessions_on_account_change() {
+        let now = simplejwt::token::Timestamp::now().epoch();
+        let ended = store.end_user_sessions(user_id, None, now).await?;
+        eprintln!("Ended {ended} session(s) of user {name:?}.");
+    }
     Ok(())
 }
 
 pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> CliResult {
     let store = config.open_store().await?;
+    let user = store
+        .user_by_username(name)
+        .await?
+        .ok_or_else(|| Failure::Runtime(format!("no user {name:?}")))?;
     if !store.set_active(name, active).await? {
         return Err(Failure::Runtime(format!("no user {name:?}")));
     }
@@ -139,5 +158,8 @@ pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> Cli
         "User {name:?} is now {}.",
         if active { "active" } else { "inactive" }
     );
-    Ok(())
+    if active {
+        return Ok(());
+    }
+    end_sessions(config, &*store, user.id, name).await
 }

@@ -421,6 +421,47 @@ mod tests {
     }
 
     #[test]
+    fn remember_is_optional_and_reads_checkboxes_and_booleans() {
+        let login = |v: Value| {
+            let data = Data::Json(v);
+            let mut values = validate(&data, Login::FIELDS, |_| None).unwrap();
+            values.push(optional_field(&data, "remember").unwrap());
+            Login::from_fields(values).remember
+        };
+        let with = |r: Value| login(json!({"username": "a", "password": "b", "remember": r}));
+        assert!(!login(json!({"username": "a", "password": "b"})));
+        assert!(with(json!(true)) && with(json!("on")) && with(json!("true")) && with(json!(1)));
+        assert!(
+            !with(json!(false)) && !with(json!(null)) && !with(json!("")) && !with(json!("no"))
+        );
+        let data = Data::Json(json!({"remember": [true]}));
+        assert_eq!(
+            optional_field(&data, "remember").unwrap_err(),
+            ApiError::Fields(vec![("remember", NOT_STRING)])
+        );
+    }
+
+    #[test]
+    fn a_missing_field_falls_back_but_a_present_one_does_not() {
+        let from_cookie = |_: &str| Some("cookie-token".to_owned());
+        let empty = Data::Form(Vec::new());
+        assert_eq!(
+            validate(&empty, &["refresh"], from_cookie).unwrap(),
+            ["cookie-token"]
+        );
+        let blank = Data::Json(json!({"refresh": ""}));
+        assert_eq!(
+            validate(&blank, &["refresh"], from_cookie).unwrap_err(),
+            ApiError::Fields(vec![("refresh", BLANK)])
+        );
+        let given = Data::Json(json!({"refresh": "body-token"}));
+        assert_eq!(
+            validate(&given, &["refresh"], from_cookie).unwrap(),
+            ["body-token"]
+        );
+    }
+
+    #[test]
     fn form_last_value_wins() {
         let data = Data::Form(vec![
             ("username".into(), "a".into()),

@@ -11,9 +11,10 @@
 use axum::extract::{RawQuery, State};
 
 use super::body::{DrfBody, RefreshField};
+use super::cookies::SetCookies;
 use super::metadata::{FieldDoc, ViewDoc};
 use super::response::{Empty, JsonAnswer};
-use crate::error::ApiError;
+use crate::error::{ApiError, AuthError};
 use crate::service::{AuthService, ClientInfo, LogoutScope};
 
 /// The view's `OPTIONS` document.
@@ -27,13 +28,17 @@ pub const DOC: ViewDoc = ViewDoc {
 /// The message of a scope that is not one of the three.
 pub const BAD_SCOPE: &str = "Must be one of: local, others, global.";
 
-/// Ends the sessions the scope names: `{}`.
+/// Ends the sessions the scope names: `{}`. With `AUTH_COOKIE`, the token
+/// may come from its cookie, and `local` and `global` answer with the
+/// cookies cleared (as does a refused token, which cannot be used again);
+/// `others` keeps this browser's session and its cookies.
 pub async fn token_logout(
     State(service): State<AuthService>,
     client: ClientInfo,
     RawQuery(query): RawQuery,
     DrfBody(body): DrfBody<RefreshField>,
-) -> Result<JsonAnswer<Empty>, ApiError> {
+) -> Result<(SetCookies, JsonAnswer<Empty>), (SetCookies, ApiError)> {
+    let settings = service.settings();
     let query = query.unwrap_or_default();
     let scope = form_urlencoded::parse(query.as_bytes())
         .filter(|(name, _)| name == "scope")
@@ -41,10 +46,15 @@ pub async fn token_logout(
         .map(|(_, value)| value);
     let scope = match scope {
         None => LogoutScope::Local,
-        Some(text) => {
-            LogoutScope::parse(&text).ok_or(ApiError::Fields(vec![("scope", BAD_SCOPE)]))?
-        }
+        Some(text) => LogoutScope::parse(&text).ok_or((
+            SetCookies::none(),
+            ApiError::Fields(vec![("scope", BAD_SCOPE)]),
+        ))?,
     };
-    service.logout(&body.refresh, scope, &client).await?;
-    Ok(JsonAnswer(Empty {}))
+    match service.logout(&body.refresh, scope, &client).await {
+        Ok(_) if scope == LogoutScope::Others => Ok((SetCookies::none(), JsonAnswer(Empty {}))),
+        Ok(_) => Ok((SetCookies::cleared(settings), JsonAnswer(Empty {}))),
+        Err(e @ AuthError::Token(_)) => Err((SetCookies::cleared(settings), e.into())),
+        Err(e) => Err((SetCookies::none(), e.into())),
+    }
 }

@@ -237,11 +237,13 @@ impl Routes {
     /// Mounts the device list at `path` (e.g. `/api/sessions/`): `GET` lists
     /// the caller's sessions, `DELETE <path><id>/` ends one.
     pub fn sessions(mut self, path: &str) -> Self {
-        let list = get(sessions::list)
-            .fallback(sessions_other_method_list)
+        let list = get(sessions::list).fallback(sessions_other_method_list);
+        let list = self
+            .with_csrf(list, CsrfRule::Session)
             .layer(middleware::map_response(sessions_list_headers));
-        let one = delete(sessions::end)
-            .fallback(sessions_other_method_one)
+        let one = delete(sessions::end).fallback(sessions_other_method_one);
+        let one = self
+            .with_csrf(one, CsrfRule::Session)
             .layer(middleware::map_response(sessions_one_headers));
         let path = format!("{}/", path.trim_end_matches('/'));
         self.routes.push((format!("{path}{{id}}/"), one));

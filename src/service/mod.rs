@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use md5::{Digest, Md5};
 use serde_json::Value;
+use subtle::ConstantTimeEq;
 
 use crate::error::AuthError;
 use crate::keys::Keys;
@@ -169,6 +170,57 @@ impl AuthService {
             .settings
             .check_revoke_token()
             .then(|| password_digest(&user.password))
+    }
+
+    /// `CHECK_REVOKE_TOKEN`: whether the token's password digest is the
+    /// user's current one (constant time; a missing claim never is). Always
+    /// `true` with the setting off.
+    fn password_unchanged(&self, user: &User, claims: &Claims) -> bool {
+        let settings = &self.inner.settings;
+        if !settings.check_revoke_token() {
+            return true;
+        }
+        let expected = password_digest(&user.password);
+        let presented = claims
+            .get(settings.revoke_token_claim())
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+    }
+
+    /// The user a refresh or sliding token names, as the refresh serializers
+    /// check it: `Ok(None)` when the token names nobody (a falsy id: simplejwt
+    /// skips the check); [`AuthError::NoActiveAccountForToken`] for a missing
+    /// or (with `CHECK_USER_IS_ACTIVE`) inactive user;
+    /// [`AuthError::PasswordChanged`] when `CHECK_REVOKE_TOKEN` finds the
+    /// password changed — after blacklisting the token, so it is never tried
+    /// again (simplejwt's fix after 5.5.1).
+    async fn check_token_user(
+        &self,
+        claims: &Claims,
+        now: crate::token::Timestamp,
+    ) -> Result<Option<User>, AuthError> {
+        let settings = &self.inner.settings;
+        let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) else {
+            return Ok(None);
+        };
+        let user = match self.user_for_claim(value).await? {
+            Some(user) if user.is_active || !settings.check_user_is_active() => user,
+            _ => return Err(AuthError::NoActiveAccountForToken),
+        };
+        if !self.password_unchanged(&user, claims) {
+            if let Some(jti) = crate::token::claims::jti(settings, claims) {
+                let token = crate::store::OutstandingToken {
+                    jti: jti.to_owned(),
+                    user_id: Some(user.id),
+                    created_at: Some(now.epoch()),
+                    expires_at: crate::token::claims::exp(claims).unwrap_or(now.epoch()),
+                };
+                self.token_store().blacklist(&token, now.epoch()).await?;
+            }
+            return Err(AuthError::PasswordChanged);
+        }
+        Ok(Some(user))
     }
 
     fn add_user_claims(&self, user: &User, claims: &mut Claims) {

@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::validate::{BlacklistCheck, Expect};
-use super::{truthy, AuthService, ClientInfo, EventKind};
+use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
 use crate::store::{OutstandingToken, Rotation, RotationRules};
 use crate::token::{claims, Claims, Timestamp, TokenError};
@@ -81,15 +81,7 @@ impl AuthService {
         };
         let claims = self.validate(token, expect, now).await?;
 
-        let mut user_id = None;
-        if let Some(value) = claims.get(settings.user_id_claim()).filter(|v| truthy(v)) {
-            match self.user_for_claim(value).await? {
-                Some(user) if user.is_active || !settings.check_user_is_active() => {
-                    user_id = Some(user.id)
-                }
-                _ => return Err(AuthError::NoActiveAccountForToken),
-            }
-        }
+        let user_id = self.check_token_user(&claims, now).await?.map(|u| u.id);
 
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;

@@ -143,6 +143,16 @@ declare_settings! {
     /// refresh and access tokens, so the device list can mark the caller's
     /// own session. `None`: tokens carry no session id (simplejwt's claims).
     "SESSION_ID_CLAIM" session_id_claim: OptionalClaimName = "None", hardened "sid";
+    /// (This server's own.) A password change (`simplejwt changepassword`)
+    /// or a deactivation (`simplejwt setactive NAME false`) ends every
+    /// session of the user: their refresh tokens are blacklisted at once.
+    "END_SESSIONS_ON_ACCOUNT_CHANGE" end_sessions_on_account_change: Flag = "false", hardened "true";
+    /// (This server's own.) Access tokens of an ended session (logout,
+    /// reuse detection, an account change) stop authenticating at the next
+    /// request, not at their `exp`: the session's state is read in the same
+    /// statement as the user. Tokens without a session id are refused.
+    /// Needs SESSION_ID_CLAIM.
+    "ACCESS_TOKEN_REVOCATION" access_token_revocation: Flag = "false", hardened "true";
 
     // ==== browser sessions: cookies and CSRF =========================
     /// (This server's own.) Browser sessions: obtain and refresh also set the
@@ -383,6 +393,12 @@ impl Settings {
             }
         }
         self.validate_cookies()?;
+        if self.access_token_revocation && self.session_id_claim.is_none() {
+            return Err(SettingsError::new(
+                "ACCESS_TOKEN_REVOCATION",
+                "needs SESSION_ID_CLAIM: access tokens name their session by it",
+            ));
+        }
         let names = self.claim_names();
         for (i, (setting, claim)) in names.iter().enumerate() {
             if REGISTERED_CLAIMS.contains(claim) {

@@ -6,7 +6,14 @@
 //! concurrent rotations — from this process or another instance — wins.
 //! Every connection sets `statement_timeout`, and every call runs under the
 //! client-side deadline, so a stalled network becomes
-//! [`StoreError::Unavailable`] instead of a hang. Integer columns are
+//! [`StoreError::Unavailable`] instead of a hang.
+//!
+//! After a database restart or failover every pooled connection is dead,
+//! and the pool only learns it by using each one. Where a retry cannot
+//! repeat a write — a read, or a transaction whose `BEGIN` failed — a call
+//! that meets a dead connection goes on to the next (at most once per pooled
+//! connection, under the same deadline), so the first request after the
+//! database is back succeeds. Integer columns are
 //! `SMALLINT` (flags) or `BIGINT`; both are read as `i64`.
 
 use std::future::Future;
@@ -36,6 +43,8 @@ pub(super) struct PgDatabase {
     deadline: Duration,
     reads: std::sync::Arc<FaultLog>,
     writes: std::sync::Arc<FaultLog>,
+    /// Dead connections a read or a `BEGIN` may skip: the pool's size.
+    retries: usize,
 }
 
 impl PgDatabase {
@@ -62,6 +71,7 @@ impl PgDatabase {
             deadline: options.deadline(),
             reads: std::sync::Arc::new(FaultLog::new("reads")),
             writes: std::sync::Arc::new(FaultLog::new("writes")),
+            retries: options.max_connections.unwrap_or(10) as usize,
         }
     }
 
@@ -78,12 +88,35 @@ impl PgDatabase {
         })
     }
 
+    /// Runs `attempt` again (on the pool's next connection) while it fails
+    /// with an error `dead` says is a dead connection that did nothing, at
+    /// most once per pooled connection.
+    async fn skipping_dead<T, F>(
+        &self,
+        dead: fn(&sqlx::Error) -> bool,
+        mut attempt: impl FnMut() -> F,
+    ) -> Result<T, sqlx::Error>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let mut skipped = 0;
+        loop {
+            match attempt().await {
+                Err(e) if dead(&e) && skipped < self.retries => skipped += 1,
+                answer => return answer,
+            }
+        }
+    }
+
     /// One statement; rows affected.
     async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        self.timed(&self.writes, async {
-            let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
-            Ok(done.rows_affected())
-        })
+        self.timed(
+            &self.writes,
+            self.skipping_dead(ended_before, || async {
+                let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }),
+        )
         .await
     }
 
@@ -95,7 +128,25 @@ impl PgDatabase {
     ) -> Result<Option<PgRow>, StoreError> {
         self.timed(
             &self.reads,
-            bind(sqlx::query(query), params).fetch_optional(&self.pool),
+            self.skipping_dead(dead_connection, || {
+                bind(sqlx::query(query), params).fetch_optional(&self.pool)
+            }),
+        )
+        .await
+    }
+
+    /// The first row a write returns (`INSERT … RETURNING`): repeated only
+    /// when the server said it had ended the session before it.
+    async fn fetch_written(
+        &self,
+        query: &'static str,
+        params: &[Param<'_>],
+    ) -> Result<Option<PgRow>, StoreError> {
+        self.timed(
+            &self.writes,
+            self.skipping_dead(ended_before, || {
+                bind(sqlx::query(query), params).fetch_optional(&self.pool)
+            }),
         )
         .await
     }
@@ -115,15 +166,40 @@ impl PgDatabase {
     async fn token_write(&self, op: TokenWrite) -> Result<Applied, StoreError> {
         self.timed(&self.writes, async {
             if let TokenWrite::Record(_) = &op {
-                let mut conn = self.pool.acquire().await?;
-                return apply(&mut PgTx(&mut conn), &op).await;
+                // One statement, no transaction.
+                return self
+                    .skipping_dead(ended_before, || async {
+                        let mut conn = self.pool.acquire().await?;
+                        apply(&mut PgTx(&mut conn), &op).await
+                    })
+                    .await;
             }
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
             let applied = apply(&mut PgTx(&mut tx), &op).await?;
             tx.commit().await?;
             Ok(applied)
         })
         .await
+    }
+}
+
+/// Whether `e` is the connection failing (closed, reset) rather than the
+/// statement: a read or a `BEGIN` that failed so did nothing and may be
+/// repeated on another connection.
+/// Besides I/O errors, [`ended_before`].
+fn dead_connection(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_)) || ended_before(e)
+}
+
+/// PostgreSQL's own notice that it had ended the session before our
+/// statement (`57P01` admin shutdown, `57P02` crash shutdown), read as the
+/// answer to it: the statement was not run, even a write may be repeated.
+fn ended_before(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P01" | "57P02")),
+        _ => false,
     }
 }
 
@@ -250,6 +326,25 @@ impl UserStore for PgDatabase {
         self.user(sql::USER_BY_ID, Param::Int(id)).await
     }
 
+    async fn user_by_id_with_session(
+        &self,
+        id: i64,
+        session: &str,
+    ) -> Result<Option<(User, Option<bool>)>, StoreError> {
+        if !storable(session) {
+            return Ok(self.user_by_id(id).await?.map(|u| (u, Some(false))));
+        }
+        let params = [Param::Int(id), Param::Text(session)];
+        let row = self.fetch(sql::USER_BY_ID_WITH_SESSION, &params).await?;
+        row.as_ref()
+            .map(|row| {
+                let live: Option<i32> = row.try_get(11)?;
+                Ok((user_from_row(row)?, Some(live.is_some())))
+            })
+            .transpose()
+            .map_err(classify)
+    }
+
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         // PostgreSQL refuses NUL in text parameters; no stored name has one.
         if !storable(username) {
@@ -358,6 +453,16 @@ impl TokenStore for PgDatabase {
         self.token_write(TokenWrite::EndUserSessions { user_id, keep, now })
             .await
             .map(|done| done.ended())
+    }
+
+    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false);
+        }
+        let row = self
+            .fetch(sql::SESSION_LIVE, &[Param::Text(public_id)])
+            .await?;
+        Ok(row.is_some())
     }
 
     async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -493,7 +598,7 @@ impl Database for PgDatabase {
             Param::Int(new.is_superuser.into()),
             Param::Int(now),
         ];
-        let row = self.fetch(sql::INSERT_USER, &params).await?;
+        let row = self.fetch_written(sql::INSERT_USER, &params).await?;
         let id = row
             .as_ref()
             .map(|row| int(row, 0))
@@ -545,6 +650,7 @@ impl Database for PgDatabase {
             deadline: self.deadline,
             reads: self.reads.clone(),
             writes: self.writes.clone(),
+            retries: self.retries,
         }))
     }
 }

@@ -33,6 +33,21 @@ macro_rules! user_columns {
 pub(super) const USER_BY_ID: &str =
     concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 
+/// `$1`: id, `$2`: session public id → one user row and `live` (1 when
+/// that session exists and has not ended, else NULL): the protected path's
+/// one read with `ACCESS_TOKEN_REVOCATION` (two unique-index lookups, one
+/// statement).
+pub(super) const USER_BY_ID_WITH_SESSION: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", (SELECT 1 FROM sessions s WHERE s.public_id = $2 AND s.revoked_at IS NULL) AS live \
+     FROM users WHERE id = $1"
+);
+
+/// `$1`: session public id → a row when that session exists and has not ended.
+pub(super) const SESSION_LIVE: &str =
+    "SELECT 1 AS live FROM sessions WHERE public_id = $1 AND revoked_at IS NULL";
+
 /// `$1`: username → one user row.
 pub(super) const USER_BY_USERNAME: &str = concat!(
     "SELECT ",

@@ -33,6 +33,19 @@ pub trait UserStore: Send + Sync + 'static {
     /// for a name containing NUL, which no stored name contains).
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
 
+    /// [`UserStore::user_by_id`] and whether the session with public id
+    /// `session` is live (exists, not ended), in one read where the store
+    /// can: `Some(live)`; `None` when this store does not know sessions (the
+    /// default: then the token store is asked).
+    async fn user_by_id_with_session(
+        &self,
+        id: i64,
+        session: &str,
+    ) -> Result<Option<(User, Option<bool>)>, StoreError> {
+        let _ = session;
+        Ok(self.user_by_id(id).await?.map(|user| (user, None)))
+    }
+
     /// Re-hash on login: replaces user `id`'s password hash with `new_hash`
     /// only if it is still `expected` (a password changed in between must
     /// not be overwritten). Returns whether it was replaced.
@@ -137,6 +150,9 @@ pub trait TokenStore: Send + Sync + 'static {
         now: i64,
     ) -> Result<u64, StoreError>;
 
+    /// Whether the session with this public id exists and has not ended.
+    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError>;
+
     /// The session the token with this `jti` belongs to, ended or not
     /// (`None` for a token recorded in no session, or not recorded).
     async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError>;
@@ -180,6 +196,7 @@ pub trait Database: UserStore + TokenStore {
     /// saying why — a file that opens read-only or not at all, a read-only
     /// PostgreSQL session (a standby).
     async fn check_writable(&self) -> Result<(), StoreError>;
+
     /// Readiness (`/readyz`): the database answers one query, within the
     /// store's deadline, and its applied migrations are exactly the ones
     /// this program knows. [`StoreError::Unavailable`] when it cannot be

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.BASE_URL;
 const USER = process.env.TEST_USER || 'alice';
 const PASSWORD = process.env.TEST_PASSWORD;
+const USER2 = process.env.TEST_USER2 || 'bob';
 const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-dev-shm-usage'];
 // Several 2-second expiries, with room for a loaded machine.
@@ -30,18 +31,18 @@ after(async () => {
   await browser?.close();
 });
 
-async function login(page, { remember = false } = {}) {
+async function login(page, { remember = false, user = USER } = {}) {
   await page.goto(BASE + '/');
-  await page.getByLabel('Username').fill(USER);
+  await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
   if (remember) await page.getByLabel('Stay logged in').check();
   await page.getByRole('button', { name: 'Log in' }).click();
-  await welcomed(page);
+  await welcomed(page, user);
 }
 
 // The page shows the protected endpoint's answer.
-async function welcomed(page) {
-  await page.locator('#answer').filter({ hasText: `Welcome, ${USER}!` }).waitFor({ timeout: 15_000 });
+async function welcomed(page, user = USER) {
+  await page.locator('#answer').filter({ hasText: `Welcome, ${user}!` }).waitFor({ timeout: 15_000 });
 }
 
 async function callProtected(page) {
@@ -104,8 +105,8 @@ test('the protected call works, and keeps working past several expiries without 
   assert.equal(await page.getByRole('button', { name: 'Log in' }).isVisible(), false);
   // `SCREENSHOT=docs/browser-session.png tests/browser/run.sh` refreshes the README's picture.
   if (process.env.SCREENSHOT) {
-    await page.setViewportSize({ width: 760, height: 560 });
-    await page.screenshot({ path: process.env.SCREENSHOT });
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   }
   assert.ok(statuses.length >= 4 && statuses.every((s) => s === 200), `refreshes: ${statuses}`);
   await context.close();
@@ -123,7 +124,10 @@ test('a call after the access token expired is retried once after a refresh', as
   const exp = await page.evaluate(() => JSON.parse(localStorage.getItem('simplejwt.access-expiry')).exp);
   await page.waitForFunction((t) => Date.now() > t + 1000, exp, { timeout: 15_000 });
   const seen = [];
-  page.on('response', (r) => seen.push(`${new URL(r.url()).pathname} ${r.status()}`));
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path !== '/api/sessions/') seen.push(`${path} ${r.status()}`);
+  });
   await callProtected(page);
   assert.deepEqual(seen, ['/api/protected/ 401', '/api/token/refresh/ 200', '/api/protected/ 200']);
   await context.close();
@@ -234,12 +238,34 @@ test('without "stay logged in" closing the browser ends the session', async () =
   assert.ok(!names.includes('refresh') && !names.includes('access'), `cookies: ${names}`);
 });
 
+test('the device list shows both browsers, and ending the other one logs it out', async () => {
+  const mine = await browser.newContext();
+  const theirs = await browser.newContext();
+  // A user of its own: the other tests leave sessions of theirs behind.
+  const other = await theirs.newPage();
+  await login(other, { user: USER2 });
+  const page = await mine.newPage();
+  await login(page, { user: USER2 });
+  const rows = page.locator('#device-rows tr');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  await page.locator('#device-rows').getByText('this browser').waitFor();
+  await page.locator('#device-rows').getByRole('button', { name: /^Log out .* from / }).click();
+  await rows.nth(1).waitFor({ state: 'detached' });
+  // The other browser's next refresh is refused: it asks for a login.
+  await other.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+  await page.getByRole('button', { name: 'Call the protected endpoint' }).click();
+  await welcomed(page, USER2);
+  await mine.close();
+  await theirs.close();
+});
+
 test('logout leaves no cookie that still works', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await login(page, { remember: true });
   const kept = await context.cookies();
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await page.locator('#status').filter({ hasText: 'You are logged out.' }).waitFor();
   const left = (await context.cookies()).map((c) => c.name);
   assert.deepEqual(left, [], 'every cookie is cleared');

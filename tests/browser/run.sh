@@ -36,11 +36,20 @@ export SIMPLE_JWT_AUTH_COOKIE=true
 export SIMPLE_JWT_ACCESS_TOKEN_LIFETIME=2s
 export SIMPLE_JWT_ROTATE_REFRESH_TOKENS=true
 export SIMPLE_JWT_BLACKLIST_AFTER_ROTATION=true
+# Reuse detection (sessions, issue 15) where this build has it: a tab that
+# raced into a rotated-out token would then end the whole session.
+# The device list marks this browser's own session by the session id claim.
+if "$BIN" settings --markdown | grep -q '`REFRESH_REUSE_DETECTION`'; then
+  export SIMPLE_JWT_REFRESH_REUSE_DETECTION=true
+  export SIMPLE_JWT_SESSION_ID_CLAIM=sid
+fi
 export TEST_USER=alice
 export TEST_PASSWORD="browser-test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 "$BIN" migrate >/dev/null
+export TEST_USER2=bob
 printf '%s' "$TEST_PASSWORD" | "$BIN" createuser "$TEST_USER" --password-stdin >/dev/null
+printf '%s' "$TEST_PASSWORD" | "$BIN" createuser "$TEST_USER2" --password-stdin >/dev/null
 "$BIN" serve --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 PID=$!
 

@@ -125,11 +125,13 @@ function loggedIn() {
   $('session').hidden = false;
   say('You are logged in.');
   schedule();
+  showDevices();
 }
 
 function loggedOut(message) {
   clearTimeout(timer);
   $('session').hidden = true;
+  $('devices').hidden = true;
   $('login').hidden = false;
   $('answer').textContent = '';
   say(message);
@@ -156,9 +158,50 @@ $('login').addEventListener('submit', async (event) => {
 
 $('call').addEventListener('click', callProtected);
 
-// Logout takes the lock too, so no tab refreshes while the token is revoked.
+// The device list (GET /api/sessions/): built with textContent only, since
+// user agents are text from other clients.
+async function showDevices() {
+  const r = await send('GET', '/api/sessions/');
+  if (r.status !== 200 || !Array.isArray(r.data)) return;
+  const rows = r.data.map((s) => {
+    const row = document.createElement('tr');
+    const when = (t) => new Date(t * 1000).toLocaleString();
+    const cells = [s.user_agent || 'unknown', s.ip || '', when(s.created), when(s.last_used)];
+    for (const text of cells) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const action = document.createElement('td');
+    if (s.current) {
+      action.textContent = 'this browser';
+    } else {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.textContent = 'Log out';
+      end.setAttribute('aria-label', `Log out ${cells[0]} from ${cells[1]}`);
+      end.addEventListener('click', async () => {
+        await send('DELETE', `/api/sessions/${encodeURIComponent(s.id)}/`);
+        showDevices();
+      });
+      action.append(end);
+    }
+    row.append(action);
+    return row;
+  });
+  $('device-rows').replaceChildren(...rows);
+  $('devices').hidden = false;
+}
+
+$('logout-others').addEventListener('click', async () => {
+  await send('POST', '/api/token/logout/?scope=others', {});
+  showDevices();
+});
+
+// Logout ends this browser's session (the answer clears the cookies). It
+// takes the lock too, so no tab refreshes while the token is revoked.
 $('logout').addEventListener('click', async () => {
-  const run = () => send('POST', '/api/token/blacklist/', {});
+  const run = () => send('POST', '/api/token/logout/', {});
   await (navigator.locks ? navigator.locks.request(LOCK, run) : run());
   localStorage.removeItem(EXPIRY_KEY);
   loggedOut('You are logged out.');

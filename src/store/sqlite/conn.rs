@@ -243,12 +243,16 @@ pub(super) fn classify_code(extended: i32, message: String) -> StoreError {
 
 /// Whether an error leaves the connection unfit for more work (the writer
 /// then opens a new one): I/O errors, corruption, a file that is not (or no
-/// longer) a database, out of memory, misuse.
+/// longer) a database, out of memory, misuse — and read-only: a connection
+/// opened while the database or its `-wal` could not be written stays
+/// read-only after they can be again (seen with an immutable `-wal`), so
+/// only a new one writes.
 pub(super) fn breaks_connection(e: &rusqlite::Error) -> bool {
     match code_of(e) {
         Some(code) => matches!(
             code & 0xff,
             ffi::SQLITE_IOERR
+                | ffi::SQLITE_READONLY
                 | ffi::SQLITE_CORRUPT
                 | ffi::SQLITE_NOTADB
                 | ffi::SQLITE_CANTOPEN

@@ -141,6 +141,27 @@ impl UserStore for SqliteDatabase {
         self.user(sql::USER_BY_ID, Param::Int(id))
     }
 
+    async fn user_by_id_with_session(
+        &self,
+        id: i64,
+        session: &str,
+    ) -> Result<Option<(User, Option<bool>)>, StoreError> {
+        if !storable(session) {
+            return Ok(self.user_by_id(id).await?.map(|u| (u, Some(false))));
+        }
+        self.reader.read(|conn| {
+            query_opt(
+                conn,
+                sql::USER_BY_ID_WITH_SESSION,
+                &[Param::Int(id), Param::Text(session)],
+                |row| {
+                    let live: Option<i64> = row.get(11)?;
+                    Ok((user_row(row)?, Some(live.is_some())))
+                },
+            )
+        })
+    }
+
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         if !storable(username) {
             return Ok(None);
@@ -259,6 +280,18 @@ impl TokenStore for SqliteDatabase {
             .token(TokenWrite::EndUserSessions { user_id, keep, now })
             .await
             .map(|done| done.ended())
+    }
+
+    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
+        if !storable(public_id) {
+            return Ok(false);
+        }
+        self.reader.read(|conn| {
+            query_opt(conn, sql::SESSION_LIVE, &[Param::Text(public_id)], |_| {
+                Ok(())
+            })
+            .map(|hit| hit.is_some())
+        })
     }
 
     async fn session_of_token(&self, jti: &str) -> Result<Option<SessionRecord>, StoreError> {

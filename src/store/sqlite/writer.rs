@@ -254,7 +254,8 @@ impl State {
             }
         };
         if unusable {
-            tracing::warn!("the SQLite writer's connection is unusable; opening a new one");
+            // Debug only: the fault itself is logged once (`store/faults.rs`).
+            tracing::debug!("the SQLite writer's connection is unusable; opening a new one");
             self.conn = None;
         }
     }
