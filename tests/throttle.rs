@@ -272,9 +272,12 @@ async fn postgres_instances_share_their_counts() {
     assert_eq!(r["code"], "throttled");
 }
 
+/// An event as recorded: kind, username, address.
+type Seen = (String, Option<String>, Option<std::net::IpAddr>);
+
 /// Records every event's kind, username and address.
 #[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<(String, Option<String>, Option<std::net::IpAddr>)>>);
+struct Recorder(std::sync::Mutex<Vec<Seen>>);
 
 impl simplejwt::service::EventSink for Recorder {
     fn record(&self, e: &simplejwt::service::Event<'_>) {
