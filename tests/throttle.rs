@@ -271,3 +271,46 @@ async fn postgres_instances_share_their_counts() {
         .json();
     assert_eq!(r["code"], "throttled");
 }
+
+/// An event as recorded: kind, username, address.
+type Seen = (String, Option<String>, Option<std::net::IpAddr>);
+
+/// Records every event's kind, username and address.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Seen>>);
+
+impl simplejwt::service::EventSink for Recorder {
+    fn record(&self, e: &simplejwt::service::Event<'_>) {
+        self.0.lock().unwrap().push((
+            e.kind.name().to_owned(),
+            e.username.map(str::to_owned),
+            e.client.ip,
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_attempt_is_reported_with_its_address_and_no_password() {
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let sink = recorder.clone();
+    let app = app_with(TestDb::sqlite(), &FAST, move |b| b.event_sink(sink)).await;
+    for _ in 0..4 {
+        app.send(login_from("192.0.2.9", &[], "mallory", "hunter2-guess"))
+            .await;
+    }
+    let events = recorder.0.lock().unwrap().clone();
+    let kinds: Vec<&str> = events.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "login_failed",
+            "login_failed",
+            "login_failed",
+            "login_throttled"
+        ]
+    );
+    let (_, username, ip) = &events[3];
+    assert_eq!(username.as_deref(), Some("mallory"));
+    assert_eq!(*ip, Some("192.0.2.9".parse().unwrap()));
+    assert!(!format!("{events:?}").contains("hunter2"));
+}
