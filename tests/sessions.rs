@@ -528,3 +528,37 @@ backend_tests!(
             .expect("and its successor works");
     }
 );
+
+backend_tests!(
+    with_claims_follow_user_a_refresh_computes_custom_claims_from_the_current_row,
+    |db: TestDb| async move {
+        let follow = app(
+            db,
+            &[
+                ("TOKEN_CLAIMS", "is_staff,email"),
+                ("CLAIMS_FOLLOW_USER", "true"),
+            ],
+        )
+        .await;
+        let (refresh, access) = follow.pair("alice").await;
+        assert_eq!(claims_of(&access)["is_staff"], serde_json::json!(false));
+        raw_sql(
+            &follow.db,
+            "UPDATE users SET is_staff = 1, email = 'new@example.test' WHERE id = 1",
+        )
+        .await;
+        let fresh = follow.refresh(&refresh).await;
+        fresh.expect_status(200);
+        let claims = claims_of(&fresh.str("access"));
+        assert_eq!(claims["is_staff"], serde_json::json!(true));
+        assert_eq!(claims["email"], serde_json::json!("new@example.test"));
+        assert_eq!(claims["user_id"], serde_json::json!("1"));
+
+        // Without the setting the claims are copied from the refresh token (simplejwt).
+        let copy = app(TestDb::sqlite(), &[("TOKEN_CLAIMS", "is_staff")]).await;
+        let (refresh, _) = copy.pair("alice").await;
+        raw_sql(&copy.db, "UPDATE users SET is_staff = 1 WHERE id = 1").await;
+        let copied = claims_of(&copy.refresh(&refresh).await.str("access"));
+        assert_eq!(copied["is_staff"], serde_json::json!(false));
+    }
+);
