@@ -676,6 +676,42 @@ async fn with_end_sessions_on_account_change_a_password_change_or_deactivation_e
     server.stop_gracefully();
 }
 
+#[tokio::test]
+async fn flushexpiredtokens_keeps_blacklist_rows_that_leeway_still_needs() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let settings = [
+        ("SIMPLE_JWT_REFRESH_TOKEN_LIFETIME", "1s"),
+        ("SIMPLE_JWT_LEEWAY", "60s"),
+    ];
+    let server = sandbox.serve(&settings);
+    let (_, refresh) = server.tokens("alice", "alice-password").await;
+    let (status, _) = server
+        .post("/api/token/blacklist/", json!({ "refresh": refresh }))
+        .await;
+    assert_eq!(status, 200);
+    // Wait (polling the clock, with a deadline) until the token's `exp` has passed.
+    let exp = jwt_part(&refresh, 1)["exp"].as_f64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while unix_now() <= exp + 1.0 {
+        assert!(Instant::now() < deadline, "the clock did not pass exp");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sandbox
+        .run(&["flushexpiredtokens"], &settings, None)
+        .assert_code(0, "flushexpiredtokens")
+        .assert_stderr_contains("Deleted 0 expired token(s)", "flush within LEEWAY");
+    let (status, body) = server
+        .post("/api/token/refresh/", json!({ "refresh": refresh }))
+        .await;
+    assert_eq!(
+        status, 401,
+        "a logged-out token works again after a flush: {body}"
+    );
+    assert_eq!(body["detail"], "Token is blacklisted");
+    server.stop_gracefully();
+}
+
 // ---- configuration -----------------------------------------------------------
 
 fn keygen(sandbox: &Sandbox, algorithm: &str, prefix: &str) -> (PathBuf, PathBuf) {

@@ -318,3 +318,28 @@ fn access_token_revocation_needs_a_session_id_claim() {
     let refused = simplejwt::Settings::from_pairs([("ACCESS_TOKEN_REVOCATION", "true")]);
     assert_eq!(refused.unwrap_err().setting, "ACCESS_TOKEN_REVOCATION");
 }
+
+backend_tests!(
+    a_sliding_token_is_recorded_until_its_refresh_deadline_and_can_log_out,
+    |db: TestDb| async move {
+        let app = app(db, &[]).await;
+        let token = app
+            .post_json(
+                "/api/token/sliding/",
+                &json!({"username": "alice", "password": "alice-Password-1"}),
+            )
+            .await
+            .str("token");
+        let jti = claims_of(&token)["jti"].as_str().unwrap().to_owned();
+        let session = app.store.session_of_token(&jti).await.unwrap().unwrap();
+        assert_eq!(
+            session.expires_at,
+            claims_of(&token)["refresh_exp"].as_i64().unwrap(),
+            "the session (and the token's row) lives until refresh_exp, not exp"
+        );
+        logout(&app, None, &token).await.expect(200, &json!({}));
+        app.post_json("/api/token/sliding/refresh/", &json!({ "token": token }))
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+    }
+);

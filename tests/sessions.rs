@@ -486,3 +486,79 @@ backend_tests!(
         slide(token).await.expect(401, &changed);
     }
 );
+
+backend_tests!(
+    a_rotation_failing_part_way_stores_nothing_and_the_retry_succeeds,
+    |db: TestDb| async move {
+        let app = app(db, &DETECT_WITH_GRACE).await;
+        let r0 = login(&app.service).await;
+        // The successor's insert fails — after the parent's claim, in the
+        // same transaction — as a store error part-way through would.
+        let (fail, heal) = match app.db.backend() {
+            "sqlite" => (
+                "CREATE TRIGGER fail_successor BEFORE INSERT ON outstanding_tokens \
+                 WHEN NEW.parent_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'injected'); END",
+                "DROP TRIGGER fail_successor",
+            ),
+            _ => (
+                "CREATE FUNCTION fail_successor() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.parent_id IS NOT NULL THEN RAISE EXCEPTION 'injected'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER fail_successor BEFORE INSERT ON outstanding_tokens \
+                 FOR EACH ROW EXECUTE FUNCTION fail_successor()",
+                "DROP TRIGGER fail_successor ON outstanding_tokens",
+            ),
+        };
+        raw_sql(&app.db, fail).await;
+        let failed = rotate(&app.service, &r0).await;
+        assert!(
+            matches!(failed, Err(AuthError::Internal | AuthError::Unavailable)),
+            "{failed:?}"
+        );
+        // Nothing of it was committed: the parent is not used up, no
+        // successor exists, the session lives.
+        assert!(!app.store.is_blacklisted(&jti(&r0)).await.unwrap());
+        let (outstanding, blacklisted) = app.store.token_counts().await.unwrap();
+        assert_eq!((outstanding, blacklisted), (1, 0));
+        raw_sql(&app.db, heal).await;
+        // The retry with the same token is not taken for reuse: it rotates.
+        let r1 = rotate(&app.service, &r0).await.expect("the retry succeeds");
+        rotate(&app.service, &r1)
+            .await
+            .expect("and its successor works");
+    }
+);
+
+backend_tests!(
+    with_claims_follow_user_a_refresh_computes_custom_claims_from_the_current_row,
+    |db: TestDb| async move {
+        let follow = app(
+            db,
+            &[
+                ("TOKEN_CLAIMS", "is_staff,email"),
+                ("CLAIMS_FOLLOW_USER", "true"),
+            ],
+        )
+        .await;
+        let (refresh, access) = follow.pair("alice").await;
+        assert_eq!(claims_of(&access)["is_staff"], serde_json::json!(false));
+        raw_sql(
+            &follow.db,
+            "UPDATE users SET is_staff = 1, email = 'new@example.test' WHERE id = 1",
+        )
+        .await;
+        let fresh = follow.refresh(&refresh).await;
+        fresh.expect_status(200);
+        let claims = claims_of(&fresh.str("access"));
+        assert_eq!(claims["is_staff"], serde_json::json!(true));
+        assert_eq!(claims["email"], serde_json::json!("new@example.test"));
+        assert_eq!(claims["user_id"], serde_json::json!("1"));
+
+        // Without the setting the claims are copied from the refresh token (simplejwt).
+        let copy = app(TestDb::sqlite(), &[("TOKEN_CLAIMS", "is_staff")]).await;
+        let (refresh, _) = copy.pair("alice").await;
+        raw_sql(&copy.db, "UPDATE users SET is_staff = 1 WHERE id = 1").await;
+        let copied = claims_of(&copy.refresh(&refresh).await.str("access"));
+        assert_eq!(copied["is_staff"], serde_json::json!(false));
+    }
+);

@@ -117,7 +117,7 @@ enum Command {
         #[arg(long, value_name = "ID")]
         session: Option<String>,
     },
-    /// Delete outstanding (and blacklisted) tokens whose expiry has passed, in small batches.
+    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, in small batches.
     Flushexpiredtokens {
         /// Rows deleted per transaction.
         #[arg(long, default_value_t = 1000)]
@@ -227,10 +227,13 @@ async fn run(cli: Cli) -> CliResult {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));
             }
+            // Verification accepts a token up to LEEWAY past its `exp`: its
+            // blacklist row must outlive that (issue 15 point 12; simplejwt
+            // flushes at `exp`, so a logged-out token works again).
+            let leeway = config.settings()?.leeway().as_secs() as i64;
             let store = config.open_store().await?;
-            let deleted = store
-                .flush_expired(simplejwt::token::Timestamp::now().epoch(), batch)
-                .await?;
+            let now = simplejwt::token::Timestamp::now().epoch();
+            let deleted = store.flush_expired(now - leeway, batch).await?;
             eprintln!("Deleted {deleted} expired token(s).");
             Ok(())
         }

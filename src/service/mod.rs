@@ -223,6 +223,29 @@ impl AuthService {
         Ok(Some(user))
     }
 
+    /// `CLAIMS_FOLLOW_USER`: the custom claims of `claims` computed again
+    /// from `user` (the current row); the reserved claims stay as they are.
+    fn refresh_user_claims(&self, user: &User, claims: &mut Claims) {
+        let settings = &self.inner.settings;
+        let mut names = vec![
+            "exp",
+            "iat",
+            settings.user_id_claim(),
+            settings.revoke_token_claim(),
+            settings.sliding_token_refresh_exp_claim(),
+        ];
+        names.extend(settings.token_type_claim());
+        names.extend(settings.jti_claim());
+        names.extend(settings.session_id_claim());
+        let reserved: Claims = claims
+            .iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.add_user_claims(user, claims);
+        crate::token::claims::protect_reserved(&reserved, claims);
+    }
+
     fn add_user_claims(&self, user: &User, claims: &mut Claims) {
         for field in self.inner.settings.token_claims() {
             let value = match field {

@@ -188,11 +188,17 @@ impl AuthService {
                 user_agent: client.user_agent.clone(),
                 ip: client.ip.map(|ip| ip.to_string()),
             };
+            // A sliding token can be refreshed until its refresh deadline:
+            // its rows (and blacklist entry) must live that long.
+            let refresh_exp = self.settings().sliding_token_refresh_exp_claim();
+            let expires_at = claims::time_claim(token, refresh_exp)
+                .or_else(|| claims::exp(token))
+                .unwrap_or(now.epoch());
             let first = OutstandingToken {
                 jti: jti.to_owned(),
                 user_id: Some(user.id),
                 created_at: Some(now.epoch()),
-                expires_at: claims::exp(token).unwrap_or(now.epoch()),
+                expires_at,
             };
             self.token_store().start_session(&session, &first).await?;
         }

@@ -79,9 +79,13 @@ impl AuthService {
         } else {
             Expect::REFRESH
         };
-        let claims = self.validate(token, expect, now).await?;
+        let mut claims = self.validate(token, expect, now).await?;
 
-        let user_id = self.check_token_user(&claims, now).await?.map(|u| u.id);
+        let user = self.check_token_user(&claims, now).await?;
+        let user_id = user.as_ref().map(|u| u.id);
+        if let (Some(user), true) = (&user, settings.claims_follow_user()) {
+            self.refresh_user_claims(user, &mut claims);
+        }
 
         let mut access = claims::access_from_refresh(settings, &claims, now);
         let access = self.encode(&mut access)?;

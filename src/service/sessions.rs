@@ -80,7 +80,7 @@ impl AuthService {
         claims.get(claim)?.as_str()
     }
 
-    /// Logs out with a refresh token: ends the sessions `scope` names and
+    /// Logs out with a refresh (or sliding) token: ends the sessions `scope` names and
     /// blacklists the presented token (except for [`LogoutScope::Others`]).
     /// Returns how many sessions were ended. The token must be valid and
     /// not blacklisted, as for simplejwt's blacklist endpoint (401
@@ -94,7 +94,13 @@ impl AuthService {
     ) -> Result<u64, AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
-        let claims = self.validate(refresh, Expect::REFRESH, now).await?;
+        // A sliding token is a session's one token: it can log out too.
+        let claims = match self.validate(refresh, Expect::REFRESH, now).await {
+            Err(AuthError::Token(TokenError::WrongType)) => {
+                self.validate(refresh, Expect::SLIDING, now).await?
+            }
+            other => other?,
+        };
         let Some(jti) = claims::jti(settings, &claims) else {
             return Err(TokenError::NoId.into());
         };

@@ -153,6 +153,11 @@ declare_settings! {
     /// statement as the user. Tokens without a session id are refused.
     /// Needs SESSION_ID_CLAIM.
     "ACCESS_TOKEN_REVOCATION" access_token_revocation: Flag = "false", hardened "true";
+    /// (This server's own.) At refresh, custom claims (`TOKEN_CLAIMS`, the
+    /// claims hook) are computed again from the current user row instead of
+    /// copied from the refresh token, so a user who lost staff rights does
+    /// not keep them in new access tokens for the refresh lifetime.
+    "CLAIMS_FOLLOW_USER" claims_follow_user: Flag = "false", hardened "true";
 
     // ==== browser sessions: cookies and CSRF =========================
     /// (This server's own.) Browser sessions: obtain and refresh also set the
