@@ -381,7 +381,7 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("setactive", "Activate or deactivate a user"),
         ("sessions", "live sessions"),
         ("logout", "End a user's sessions"),
-        ("flushexpiredtokens", "expiry has passed"),
+        ("flushexpiredtokens", "(plus LEEWAY) has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
     ] {
