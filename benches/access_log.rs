@@ -20,13 +20,10 @@ use axum::body::Body;
 use axum::Router;
 use http::Request;
 use simplejwt::http::{access_log, AppState, Endpoint, Routes};
-use simplejwt::password::{HasherConfig, PasswordHasher};
-use simplejwt::service::AuthService;
 use simplejwt::settings::server::LogFormat;
-use simplejwt::settings::Settings;
-use simplejwt::store::{NewUser, StoreOptions};
-use simplejwt::token::{claims, TokenKind};
 use tower::ServiceExt as _;
+
+mod common;
 
 const HS_KEY: &str = "access-log-bench-signing-key-7f3c9a1e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3";
 
@@ -50,45 +47,7 @@ fn fixture() -> &'static Fixture {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}/bench.sqlite3", dir.path().display());
-        let service = runtime.block_on(async {
-            let store = simplejwt::store::connect(&url, &StoreOptions::default())
-                .await
-                .expect("connect");
-            store.migrate().await.expect("migrate");
-            let hasher = PasswordHasher::new(HasherConfig {
-                memory_kib: 64,
-                iterations: 1,
-                ..HasherConfig::default()
-            })
-            .expect("hasher");
-            let password_hash = hasher.hash_blocking("alice-Password-1").expect("hash");
-            store
-                .create_user(
-                    &NewUser {
-                        username: "alice".into(),
-                        password_hash,
-                        email: String::new(),
-                        is_active: true,
-                        is_staff: false,
-                        is_superuser: false,
-                    },
-                    simplejwt::token::Timestamp::now().epoch(),
-                )
-                .await
-                .expect("create_user");
-            let settings = Settings::from_pairs([("SIGNING_KEY", HS_KEY)]).expect("settings");
-            AuthService::new(settings, store, hasher).expect("service")
-        });
-        let mut access = claims::for_user(
-            service.settings(),
-            TokenKind::Access,
-            "1".into(),
-            None,
-            simplejwt::token::Timestamp::now(),
-        );
-        let token = service.tokens().encode(&mut access).expect("encode");
+        let (service, token, dir) = common::alice(&runtime, HS_KEY);
         let routes = || {
             Routes::new(AppState::new(service.clone()))
                 .token_endpoints("/api/token", &Endpoint::ALL)

@@ -20,11 +20,11 @@
 use std::sync::OnceLock;
 
 use simplejwt::keys::Keys;
-use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Settings;
-use simplejwt::store::{NewUser, StoreOptions};
 use simplejwt::token::{claims, Claims, TokenBackend, TokenKind};
+
+mod common;
 
 const HS_KEY: &str = "conformance-signing-key-7f3c9a1e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1";
 
@@ -146,47 +146,7 @@ fn auth() -> &'static Auth {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}/bench.sqlite3", dir.path().display());
-        let service = runtime.block_on(async {
-            let store = simplejwt::store::connect(&url, &StoreOptions::default())
-                .await
-                .expect("connect");
-            store.migrate().await.expect("migrate");
-            // Cheap argon2 parameters: building the hasher hashes once; not measured here.
-            let hasher = PasswordHasher::new(HasherConfig {
-                memory_kib: 64,
-                iterations: 1,
-                ..HasherConfig::default()
-            })
-            .expect("hasher");
-            let password_hash = hasher.hash_blocking("alice-Password-1").expect("hash");
-            store
-                .create_user(
-                    &NewUser {
-                        username: "alice".into(),
-                        password_hash,
-                        email: String::new(),
-                        is_active: true,
-                        is_staff: false,
-                        is_superuser: false,
-                    },
-                    simplejwt::token::Timestamp::now().epoch(),
-                )
-                .await
-                .expect("create_user");
-            let settings = Settings::from_pairs([("SIGNING_KEY", HS_KEY)]).expect("settings");
-            AuthService::new(settings, store, hasher).expect("service")
-        });
-        let mut access = claims::for_user(
-            service.settings(),
-            TokenKind::Access,
-            "1".into(),
-            None,
-            simplejwt::token::Timestamp::now(),
-        );
-        // 5-minute access token: long enough for every sample of this run.
-        let token = service.tokens().encode(&mut access).expect("encode");
+        let (service, token, dir) = common::alice(&runtime, HS_KEY);
         Auth {
             runtime,
             service,
