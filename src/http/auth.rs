@@ -76,6 +76,26 @@ fn header_or_cookie<'a>(
     }
 }
 
+/// `JWTAuthentication` of the request's token (see [`credentials`]); the
+/// user's id goes into the request's log span.
+async fn authenticated<S>(
+    parts: &Parts,
+    state: &S,
+) -> (AuthService, Result<AuthenticatedUser, AuthError>)
+where
+    AuthService: FromRef<S>,
+{
+    let (service, token) = credentials(parts, state);
+    let user = match token {
+        Ok(token) => service.authenticate_token(token).await,
+        Err(e) => Err(e),
+    };
+    if let Ok(user) = &user {
+        record_user_id(user.user.id);
+    }
+    (service, user)
+}
+
 /// An authenticated user, read from the database (`JWTAuthentication`).
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub AuthenticatedUser);
@@ -88,15 +108,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (service, token) = credentials(parts, state);
-        let token = token.map_err(|e| reject(&service, e))?;
-        match service.authenticate_token(token).await {
-            Ok(user) => {
-                record_user_id(user.user.id);
-                Ok(AuthUser(user))
-            }
-            Err(e) => Err(reject(&service, e)),
-        }
+        let (service, user) = authenticated(parts, state).await;
+        user.map(AuthUser).map_err(|e| reject(&service, e))
     }
 }
 
@@ -113,13 +126,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (service, token) = credentials(parts, state);
-        let token = token.map_err(|e| reject(&service, e))?;
-        match service.authenticate_token(token).await {
-            Ok(user) => {
-                record_user_id(user.user.id);
-                Ok(MaybeAuthUser(Some(user)))
-            }
+        let (service, user) = authenticated(parts, state).await;
+        match user {
+            Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(AuthError::NotAuthenticated) => Ok(MaybeAuthUser(None)),
             Err(e) => Err(reject(&service, e)),
         }

@@ -33,7 +33,7 @@ use super::model::{
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
-use super::token_writes::{apply, Applied, Cell, Col, TokenWrite, Tx};
+use super::token_writes::{self, apply, Applied, Cell, Col, TokenWrite, TokenWriter, Tx};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::Backend;
 
@@ -371,6 +371,15 @@ impl UserStore for PgDatabase {
     }
 }
 
+impl TokenWriter for PgDatabase {
+    fn write_token(
+        &self,
+        op: TokenWrite,
+    ) -> impl std::future::Future<Output = Result<Applied, StoreError>> + Send {
+        self.token_write(op)
+    }
+}
+
 #[async_trait::async_trait]
 impl TokenStore for PgDatabase {
     async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
@@ -383,16 +392,11 @@ impl TokenStore for PgDatabase {
     }
 
     async fn add_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
-        self.token_write(TokenWrite::Record(token.clone()))
-            .await
-            .map(|_| ())
+        token_writes::add_outstanding(self, token).await
     }
 
     async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
-        let token = token.clone();
-        self.token_write(TokenWrite::Blacklist { token, now })
-            .await
-            .map(|done| done.took())
+        token_writes::blacklist(self, token, now).await
     }
 
     async fn start_session(
@@ -400,10 +404,7 @@ impl TokenStore for PgDatabase {
         session: &NewSession,
         token: &OutstandingToken,
     ) -> Result<(), StoreError> {
-        let (session, token) = (session.clone(), token.clone());
-        self.token_write(TokenWrite::StartSession { session, token })
-            .await
-            .map(|_| ())
+        token_writes::start_session(self, session, token).await
     }
 
     async fn rotate_in_family(
@@ -413,15 +414,7 @@ impl TokenStore for PgDatabase {
         now: i64,
         rules: RotationRules,
     ) -> Result<Rotation, StoreError> {
-        let (used, successor) = (used.clone(), successor.clone());
-        self.token_write(TokenWrite::Rotate {
-            used,
-            successor,
-            now,
-            rules,
-        })
-        .await
-        .map(|done| done.rotation())
+        token_writes::rotate_in_family(self, used, successor, now, rules).await
     }
 
     async fn end_session(
@@ -430,17 +423,7 @@ impl TokenStore for PgDatabase {
         public_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        if !storable(public_id) {
-            return Ok(false); // no stored id contains NUL
-        }
-        let public_id = public_id.to_owned();
-        self.token_write(TokenWrite::EndSession {
-            user_id,
-            public_id,
-            now,
-        })
-        .await
-        .map(|done| done.took())
+        token_writes::end_session(self, user_id, public_id, now).await
     }
 
     async fn end_user_sessions(
@@ -449,10 +432,7 @@ impl TokenStore for PgDatabase {
         keep: Option<&str>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let keep = keep.map(str::to_owned);
-        self.token_write(TokenWrite::EndUserSessions { user_id, keep, now })
-            .await
-            .map(|done| done.ended())
+        token_writes::end_user_sessions(self, user_id, keep, now).await
     }
 
     async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {

@@ -29,7 +29,8 @@
 
 use std::future::Future;
 
-use super::model::{NewSession, OutstandingToken, Rotation, RotationRules};
+use super::error::StoreError;
+use super::model::{storable, NewSession, OutstandingToken, Rotation, RotationRules};
 use super::sql::{self, Param};
 
 /// One token write.
@@ -337,7 +338,7 @@ async fn rotate<T: Tx + Send>(
         // Blacklisted by a logout, not rotated out: refused, nothing more.
         return Ok(Rotation::Refused);
     }
-    match end_session(tx, session_id, now).await? {
+    match revoke_session(tx, session_id, now).await? {
         Some(session) => Ok(Rotation::ReuseDetected { session }),
         None => Ok(Rotation::Refused),
     }
@@ -345,7 +346,7 @@ async fn rotate<T: Tx + Send>(
 
 /// Ends a live session and blacklists every token of it. Returns its public
 /// id, or `None` when it had ended already.
-async fn end_session<T: Tx + Send>(
+async fn revoke_session<T: Tx + Send>(
     tx: &mut T,
     session_id: i64,
     now: i64,
@@ -403,4 +404,103 @@ async fn claim<T: Tx + Send>(
         )
         .await?;
     Ok(claimed == 1)
+}
+
+// ---- the `TokenStore` writes, once for both drivers ----------------------
+
+/// A driver's way of running one [`TokenWrite`]: SQLite sends it to its
+/// writer thread, PostgreSQL runs it in a transaction. The `TokenStore`
+/// write methods of both drivers are the functions below, over this.
+pub(super) trait TokenWriter: Sync {
+    /// Runs `op`, committed when it answers `Ok`.
+    fn write_token(
+        &self,
+        op: TokenWrite,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+}
+
+/// `TokenStore::add_outstanding`.
+pub(super) async fn add_outstanding<W: TokenWriter>(
+    w: &W,
+    token: &OutstandingToken,
+) -> Result<(), StoreError> {
+    w.write_token(TokenWrite::Record(token.clone()))
+        .await
+        .map(|_| ())
+}
+
+/// `TokenStore::blacklist`: whether this call claimed the token.
+pub(super) async fn blacklist<W: TokenWriter>(
+    w: &W,
+    token: &OutstandingToken,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let token = token.clone();
+    w.write_token(TokenWrite::Blacklist { token, now })
+        .await
+        .map(|done| done.took())
+}
+
+/// `TokenStore::start_session`.
+pub(super) async fn start_session<W: TokenWriter>(
+    w: &W,
+    session: &NewSession,
+    token: &OutstandingToken,
+) -> Result<(), StoreError> {
+    let (session, token) = (session.clone(), token.clone());
+    w.write_token(TokenWrite::StartSession { session, token })
+        .await
+        .map(|_| ())
+}
+
+/// `TokenStore::rotate_in_family`.
+pub(super) async fn rotate_in_family<W: TokenWriter>(
+    w: &W,
+    used: &OutstandingToken,
+    successor: &OutstandingToken,
+    now: i64,
+    rules: RotationRules,
+) -> Result<Rotation, StoreError> {
+    let (used, successor) = (used.clone(), successor.clone());
+    w.write_token(TokenWrite::Rotate {
+        used,
+        successor,
+        now,
+        rules,
+    })
+    .await
+    .map(|done| done.rotation())
+}
+
+/// `TokenStore::end_session`: whether a live session of the user ended.
+pub(super) async fn end_session<W: TokenWriter>(
+    w: &W,
+    user_id: i64,
+    public_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if !storable(public_id) {
+        return Ok(false); // no stored id contains NUL
+    }
+    let public_id = public_id.to_owned();
+    w.write_token(TokenWrite::EndSession {
+        user_id,
+        public_id,
+        now,
+    })
+    .await
+    .map(|done| done.took())
+}
+
+/// `TokenStore::end_user_sessions`: how many sessions ended.
+pub(super) async fn end_user_sessions<W: TokenWriter>(
+    w: &W,
+    user_id: i64,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let keep = keep.map(str::to_owned);
+    w.write_token(TokenWrite::EndUserSessions { user_id, keep, now })
+        .await
+        .map(|done| done.ended())
 }

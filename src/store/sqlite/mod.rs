@@ -32,7 +32,7 @@ use super::model::{
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
-use super::token_writes::TokenWrite;
+use super::token_writes::{self, Applied, TokenWrite, TokenWriter};
 use super::traits::{Database, TokenStore, UserStore};
 use super::url::{create_private, Access, Backend, SqliteTarget};
 use conn::{
@@ -191,6 +191,15 @@ impl UserStore for SqliteDatabase {
     }
 }
 
+impl TokenWriter for SqliteDatabase {
+    fn write_token(
+        &self,
+        op: TokenWrite,
+    ) -> impl std::future::Future<Output = Result<Applied, StoreError>> + Send {
+        self.writer.token(op)
+    }
+}
+
 #[async_trait::async_trait]
 impl TokenStore for SqliteDatabase {
     async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
@@ -204,18 +213,11 @@ impl TokenStore for SqliteDatabase {
     }
 
     async fn add_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
-        self.writer
-            .token(TokenWrite::Record(token.clone()))
-            .await
-            .map(|_| ())
+        token_writes::add_outstanding(self, token).await
     }
 
     async fn blacklist(&self, token: &OutstandingToken, now: i64) -> Result<bool, StoreError> {
-        let token = token.clone();
-        self.writer
-            .token(TokenWrite::Blacklist { token, now })
-            .await
-            .map(|done| done.took())
+        token_writes::blacklist(self, token, now).await
     }
 
     async fn start_session(
@@ -223,11 +225,7 @@ impl TokenStore for SqliteDatabase {
         session: &NewSession,
         token: &OutstandingToken,
     ) -> Result<(), StoreError> {
-        let (session, token) = (session.clone(), token.clone());
-        self.writer
-            .token(TokenWrite::StartSession { session, token })
-            .await
-            .map(|_| ())
+        token_writes::start_session(self, session, token).await
     }
 
     async fn rotate_in_family(
@@ -237,16 +235,7 @@ impl TokenStore for SqliteDatabase {
         now: i64,
         rules: RotationRules,
     ) -> Result<Rotation, StoreError> {
-        let (used, successor) = (used.clone(), successor.clone());
-        self.writer
-            .token(TokenWrite::Rotate {
-                used,
-                successor,
-                now,
-                rules,
-            })
-            .await
-            .map(|done| done.rotation())
+        token_writes::rotate_in_family(self, used, successor, now, rules).await
     }
 
     async fn end_session(
@@ -255,18 +244,7 @@ impl TokenStore for SqliteDatabase {
         public_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        if !storable(public_id) {
-            return Ok(false); // no stored id contains NUL
-        }
-        let public_id = public_id.to_owned();
-        self.writer
-            .token(TokenWrite::EndSession {
-                user_id,
-                public_id,
-                now,
-            })
-            .await
-            .map(|done| done.took())
+        token_writes::end_session(self, user_id, public_id, now).await
     }
 
     async fn end_user_sessions(
@@ -275,11 +253,7 @@ impl TokenStore for SqliteDatabase {
         keep: Option<&str>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let keep = keep.map(str::to_owned);
-        self.writer
-            .token(TokenWrite::EndUserSessions { user_id, keep, now })
-            .await
-            .map(|done| done.ended())
+        token_writes::end_user_sessions(self, user_id, keep, now).await
     }
 
     async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
