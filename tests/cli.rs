@@ -922,7 +922,8 @@ fn a_new_sqlite_database_is_readable_by_its_owner_only() {
 }
 
 /// A percent-encoded SQLite URL names one file, decoded, the same for the
-/// database (created private) and the key file `serve` keeps beside it.
+/// database (created private) and the files `serve` keeps beside it (key,
+/// one-time admin password without a terminal, the lock of the served file).
 #[cfg(unix)]
 #[test]
 fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it() {
@@ -935,7 +936,15 @@ fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it()
         .filter(|name| !name.starts_with("serve-"))
         .collect();
     names.sort();
-    assert_eq!(names, ["my db.sqlite3", "my db.sqlite3.signing-key"]);
+    assert_eq!(
+        names,
+        [
+            "my db.sqlite3",
+            "my db.sqlite3.admin-password",
+            "my db.sqlite3.lock",
+            "my db.sqlite3.signing-key"
+        ]
+    );
     assert_eq!(mode(&sandbox.path("my db.sqlite3")), 0o600);
     let check = sandbox.run(&["check"], &url, None);
     check.assert_code(0, "check on the same URL");
