@@ -1,10 +1,11 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `keys`, `check`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
 mod keygen;
+mod keys;
 mod serve;
 mod sessions;
 mod users;
@@ -117,7 +118,8 @@ enum Command {
         #[arg(long, value_name = "ID")]
         session: Option<String>,
     },
-    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, in small batches.
+    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
+    /// events older than AUDIT_RETENTION, in small batches.
     Flushexpiredtokens {
         /// Rows deleted per transaction.
         #[arg(long, default_value_t = 1000)]
@@ -131,6 +133,11 @@ enum Command {
         /// Write <PREFIX>.key (private, mode 0600) [and <PREFIX>.pub] instead of printing.
         #[arg(long, value_name = "PREFIX")]
         out: Option<PathBuf>,
+    },
+    /// Rotate keys in KEYS_DIR without logging anyone out: init, add, promote, retire, list.
+    Keys {
+        #[command(subcommand)]
+        step: keys::KeysCommand,
     },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
@@ -230,13 +237,22 @@ async fn run(cli: Cli) -> CliResult {
             // Verification accepts a token up to LEEWAY past its `exp`: its
             // blacklist row must outlive that (issue 15 point 12; simplejwt
             // flushes at `exp`, so a logged-out token works again).
-            let leeway = config.settings()?.leeway().as_secs() as i64;
+            let settings = config.settings()?;
+            let leeway = settings.leeway().as_secs() as i64;
             let store = config.open_store().await?;
             let now = simplejwt::token::Timestamp::now().epoch();
             let deleted = store.flush_expired(now - leeway, batch).await?;
             eprintln!("Deleted {deleted} expired token(s).");
+            let retention = settings.audit_retention();
+            let cutoff = now.saturating_sub(retention.as_secs() as i64);
+            let deleted = store.flush_audit(cutoff, batch).await?;
+            eprintln!(
+                "Deleted {deleted} audit event(s) older than {} (AUDIT_RETENTION).",
+                simplejwt::settings::format_duration(retention)
+            );
             Ok(())
         }
+        Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }
