@@ -991,9 +991,10 @@ fn check_masks_the_signing_key_and_layers_env_over_the_config_file() {
 
 // ---- serve's first start -------------------------------------------------------
 
-/// The password `serve` prints for the initial admin.
-fn initial_admin_password(log: &str) -> Option<String> {
-    let mut lines = log.lines().skip_while(|l| l.trim() != "username: admin");
+/// The password `serve` shows for the initial admin, in the `username: admin`
+/// / `password: …` lines of `text` (a terminal banner or the password file).
+fn initial_admin_password(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| l.trim() != "username: admin");
     lines.next()?;
     let password = lines.next()?.trim().strip_prefix("password: ")?;
     Some(password.to_owned())
@@ -1010,15 +1011,26 @@ async fn serve_without_a_key_generates_one_and_an_admin_and_reuses_the_key() {
     let key = std::fs::read_to_string(&key_file).unwrap();
     let key = key.trim();
     assert!(key.len() >= 64, "generated key is {} bytes", key.len());
-    let password = initial_admin_password(&first.log())
-        .unwrap_or_else(|| panic!("no initial admin password in:\n{}", first.log()));
+    // Standard error is a pipe here, as under systemd or Docker: the one-time
+    // password goes to a file readable by its owner only, never to the log.
+    let password_file = sandbox.path("db.sqlite3.admin-password");
+    let password = std::fs::read_to_string(&password_file)
+        .ok()
+        .and_then(|text| initial_admin_password(&text))
+        .unwrap_or_else(|| panic!("no initial admin password file; log:\n{}", first.log()));
+    #[cfg(unix)]
+    assert_eq!(mode(&password_file), 0o600, "admin password file mode");
     let (access, refresh) = first.tokens("admin", &password).await;
     let log = first.stop_gracefully();
-    assert_eq!(
-        log.matches(password.as_str()).count(),
-        1,
-        "the admin password is shown exactly once:\n{log}"
+    assert!(
+        !log.contains(password.as_str()),
+        "the admin password is in the log:\n{log}"
     );
+    assert!(
+        log.contains("db.sqlite3.admin-password"),
+        "the log does not say where the admin password is:\n{log}"
+    );
+    std::fs::remove_file(&password_file).unwrap();
     assert!(!log.contains(key), "the signing key was logged:\n{log}");
 
     let second = sandbox.serve(&[]);
@@ -1035,6 +1047,10 @@ async fn serve_without_a_key_generates_one_and_an_admin_and_reuses_the_key() {
     assert!(
         initial_admin_password(&log).is_none() && !log.contains(password.as_str()),
         "the second start printed an admin password:\n{log}"
+    );
+    assert!(
+        !password_file.exists(),
+        "the second start wrote an admin password file"
     );
     assert!(!log.contains(key), "the signing key was logged:\n{log}");
     assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key);

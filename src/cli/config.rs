@@ -254,6 +254,18 @@ impl Config {
         PathBuf::from("simplejwt.signing-key")
     }
 
+    /// Where `serve` writes the initial admin's one-time password when its
+    /// standard error is not a terminal (so the password stays out of captured
+    /// logs): beside a SQLite database, else in the working directory.
+    pub fn admin_password_file(&self) -> PathBuf {
+        if let Ok(Some(database)) = simplejwt::store::sqlite_file(self.server.database_url()) {
+            let mut path = database.into_os_string();
+            path.push(".admin-password");
+            return PathBuf::from(path);
+        }
+        PathBuf::from("simplejwt.admin-password")
+    }
+
     /// Where each effective setting came from.
     fn source_of<'a>(values: &'a BTreeMap<String, RawValue>, name: &str) -> &'a Source {
         values.get(name).map_or(&Source::Default, |v| &v.source)

@@ -3,6 +3,7 @@
 //! connection cap, signals) until SIGTERM/SIGINT, letting in-flight requests
 //! finish within the shutdown grace.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use rand::distributions::{Alphanumeric, DistString};
@@ -53,7 +54,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         tracing::warn!("{warning}");
     }
     let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
-    create_initial_admin(&*store, &service).await?;
+    create_initial_admin(&*store, &service, &config.admin_password_file()).await?;
 
     let bind = bind.unwrap_or_else(|| config.server.bind().to_owned());
     let listener = tokio::net::TcpListener::bind(&bind)
@@ -127,9 +128,18 @@ fn load_or_create_key(path: &Path) -> CliResult<Secret> {
 }
 
 /// On the very first start with no users, create `admin` with a random
-/// password shown once on the terminal (never logged), so the README's first
-/// command gives a login that works. Never again, even if users are removed.
-async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> CliResult {
+/// password shown once, so the README's first command gives a login that
+/// works. Never again, even if users are removed.
+///
+/// The password never enters the log stream (which may be collected and
+/// shipped): on a terminal it is printed to it apart from the log lines;
+/// otherwise (under systemd, Docker, a pipe) it is written to
+/// `password_file` (mode 0600, never overwritten) and the log names the file.
+async fn create_initial_admin(
+    store: &dyn Database,
+    service: &AuthService,
+    password_file: &Path,
+) -> CliResult {
     if store.count_users().await? > 0 || store.meta(INITIAL_ADMIN_FLAG).await?.is_some() {
         return Ok(());
     }
@@ -157,10 +167,28 @@ async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> Cl
         Err(e) => return Err(e.into()),
     }
     store.set_meta_once(INITIAL_ADMIN_FLAG, "admin").await?;
-    eprintln!(
-        "\n  Created the initial user (shown once, not logged):\n    username: admin\n    \
-         password: {password}\n  Change it with: simplejwt changepassword admin\n"
-    );
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "\n  Created the initial user (shown once, not logged):\n    username: admin\n    \
+             password: {password}\n  Change it with: simplejwt changepassword admin\n"
+        );
+        return Ok(());
+    }
+    let contents = format!("username: admin\npassword: {password}\n");
+    match write_private(password_file, &contents) {
+        Ok(()) => tracing::warn!(
+            file = %password_file.display(),
+            "created the initial user `admin`: its one-time password is in the file \
+             (readable by this user only); read it, delete the file, and change the password \
+             with `simplejwt changepassword admin`"
+        ),
+        Err(e) => tracing::error!(
+            file = %password_file.display(),
+            error = %e,
+            "created the initial user `admin`, but could not write its one-time password; \
+             set one with `simplejwt changepassword admin`"
+        ),
+    }
     Ok(())
 }
 
