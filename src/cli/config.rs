@@ -303,7 +303,7 @@ pub(crate) fn init_logging(config: &Config) {
 pub(crate) async fn check(config: &Config) -> CliResult {
     let mut settings = config.settings()?;
     let mut key_source = None;
-    if settings.signing_key().is_none() {
+    if settings.signing_key().is_none() && settings.keys_dir().is_none() {
         let path = config.key_file();
         if let Ok(key) = std::fs::read_to_string(&path) {
             settings = settings
@@ -318,7 +318,7 @@ pub(crate) async fn check(config: &Config) -> CliResult {
             ));
         }
     }
-    if settings.signing_key().is_some() {
+    if settings.signing_key().is_some() || settings.keys_dir().is_some() {
         simplejwt::keys::Keys::from_settings(&settings)?;
     }
     println!("SIMPLE_JWT settings:");

@@ -1,5 +1,5 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
@@ -7,6 +7,7 @@ mod config;
 mod healthcheck;
 mod import_django;
 mod keygen;
+mod keys;
 mod serve;
 mod sessions;
 mod users;
@@ -126,7 +127,8 @@ enum Command {
         #[arg(long, value_name = "ID")]
         session: Option<String>,
     },
-    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, in small batches.
+    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
+    /// events older than AUDIT_RETENTION, in small batches.
     Flushexpiredtokens {
         /// Rows deleted per transaction.
         #[arg(long, default_value_t = 1000)]
@@ -151,6 +153,11 @@ enum Command {
         /// Write <PREFIX>.key (private, mode 0600) [and <PREFIX>.pub] instead of printing.
         #[arg(long, value_name = "PREFIX")]
         out: Option<PathBuf>,
+    },
+    /// Rotate keys in KEYS_DIR without logging anyone out: init, add, promote, retire, list.
+    Keys {
+        #[command(subcommand)]
+        step: keys::KeysCommand,
     },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
@@ -259,17 +266,22 @@ async fn run(cli: Cli) -> CliResult {
             // Verification accepts a token up to LEEWAY past its `exp`: its
             // blacklist row must outlive that (issue 15 point 12; simplejwt
             // flushes at `exp`, so a logged-out token works again).
-            let leeway = config.settings()?.leeway().as_secs() as i64;
+            let settings = config.settings()?;
+            let leeway = settings.leeway().as_secs() as i64;
             let store = config.open_store().await?;
             let now = simplejwt::token::Timestamp::now().epoch();
             let deleted = store.flush_expired(now - leeway, batch).await?;
             eprintln!("Deleted {deleted} expired token(s).");
+            let retention = settings.audit_retention();
+            let cutoff = now.saturating_sub(retention.as_secs() as i64);
+            let deleted = store.flush_audit(cutoff, batch).await?;
+            eprintln!(
+                "Deleted {deleted} audit event(s) older than {} (AUDIT_RETENTION).",
+                simplejwt::settings::format_duration(retention)
+            );
             Ok(())
         }
-        Command::ImportDjango { from, users_table } => {
-            import_django::run(&config, &from, &users_table).await
-        }
-        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }

@@ -39,7 +39,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         ))
     })?;
 
-    if settings.signing_key().is_none() {
+    if settings.signing_key().is_none() && settings.keys_dir().is_none() {
         if !simplejwt::keys::is_hmac(settings.algorithm()) {
             return Err(Failure::Config(
                 "setting SIGNING_KEY: is not set (asymmetric algorithms need a private key; \
@@ -73,7 +73,15 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         service,
         max_body_bytes: config.server.max_body_bytes() as usize,
     };
-    let stopped = server::serve(listener, app(state), &limits, signals, || {})
+    let reloading = state.service.clone();
+    let on_reload = move || match reloading.reload_keys() {
+        Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
+        Ok(false) => tracing::info!("SIGHUP: nothing to reload"),
+        Err(e) => {
+            tracing::error!(error = %e, "SIGHUP: key ring not reloaded; the keys in use stay")
+        }
+    };
+    let stopped = server::serve(listener, app(state), &limits, signals, on_reload)
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
     tracing::debug!(?stopped, "serving loop ended");

@@ -62,7 +62,8 @@ pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use import::{ImportedToken, TokensImported, UserConflict, UsersImported};
 pub use model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord,
+    User,
 };
 pub use options::StoreOptions;
 pub use traits::{Database, TokenStore, UserStore};

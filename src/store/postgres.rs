@@ -29,8 +29,8 @@ use super::faults::FaultLog;
 use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
-    session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
-    Rotation, RotationRules, SessionRecord, User,
+    session_from_columns, storable, user_from_columns, AuditRecord, NewSession, NewUser,
+    OutstandingToken, Rotation, RotationRules, SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
@@ -659,6 +659,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        let write = async {
+            let mut tx = self.pool.begin().await?;
+            for e in events {
+                bind(sqlx::query(sql::INSERT_AUDIT_EVENT), &sql::audit_params(e))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        };
+        self.timed(&self.writes, write).await
+    }
+
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let params = [Param::Int(before), Param::Int(batch)];
+            let deleted = self.execute(sql::FLUSH_AUDIT_BATCH, &params).await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let read =
+            bind(sqlx::query(sql::RECENT_AUDIT_EVENTS), &[Param::Int(limit)]).fetch_all(&self.pool);
+        let rows = self.timed(&self.reads, read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    created_at: int(row, 0)?,
+                    event: row.try_get(1)?,
+                    user_id: row.try_get(2)?,
+                    username: row.try_get(3)?,
+                    ip: row.try_get(4)?,
+                    user_agent: row.try_get(5)?,
+                    detail: row.try_get(6)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(classify)
     }
 
     fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {

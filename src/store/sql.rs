@@ -249,3 +249,29 @@ pub(super) const PING: &str = "SELECT 1 AS one";
 /// bookkeeping table, the same on both databases; a failed one is pending).
 pub(super) const APPLIED_MIGRATIONS: &str =
     "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+
+/// `$1`…`$7`: created_at, event, user_id, username, ip, user_agent, detail.
+pub(super) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
+     (created_at, event, user_id, username, ip, user_agent, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// `$1`: cutoff (epoch seconds), `$2`: batch size. Audit rows older than the retention.
+pub(super) const FLUSH_AUDIT_BATCH: &str = "DELETE FROM audit_events WHERE id IN \
+     (SELECT id FROM audit_events WHERE created_at < $1 LIMIT $2)";
+
+/// `$1`: limit → the newest audit rows first, in [`AuditRecord`](super::model::AuditRecord) order.
+pub(super) const RECENT_AUDIT_EVENTS: &str = "SELECT created_at, event, user_id, username, ip, \
+     user_agent, detail FROM audit_events ORDER BY id DESC LIMIT $1";
+
+/// The parameters of [`INSERT_AUDIT_EVENT`] for one row.
+pub(super) fn audit_params(r: &super::model::AuditRecord) -> [Param<'_>; 7] {
+    [
+        Param::Int(r.created_at),
+        Param::Text(&r.event),
+        Param::OptInt(r.user_id),
+        Param::OptText(r.username.as_deref()),
+        Param::OptText(r.ip.as_deref()),
+        Param::OptText(r.user_agent.as_deref()),
+        Param::OptText(r.detail.as_deref()),
+    ]
+}

@@ -17,7 +17,8 @@
 use super::error::StoreError;
 use super::import::{ImportedToken, TokensImported, UsersImported};
 use super::model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord,
+    User,
 };
 use super::url::Backend;
 
@@ -246,6 +247,16 @@ pub trait Database: UserStore + TokenStore {
 
     /// Reads a metadata value.
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Appends audit rows, all in one transaction (the audit sink's batch).
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError>;
+
+    /// Deletes audit rows created before `before` (epoch seconds), `batch`
+    /// rows per statement; returns how many.
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError>;
+
+    /// The newest `limit` audit rows, newest first.
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
 
     /// Failure counters that every instance on this database shares, or
     /// `None` when one process serves it (SQLite): the caller then keeps
