@@ -568,6 +568,27 @@ fn password_commands_without_a_terminal_require_password_stdin() {
         .assert_stderr_contains("--password-stdin", "changepassword without a terminal");
 }
 
+#[test]
+fn an_unreachable_postgres_is_named_with_its_host_and_cause() {
+    let sandbox = Sandbox::new();
+    let port = free_port(); // nothing listens there
+    let url = format!("postgres://127.0.0.1:{port}/auth");
+    for command in [&["migrate"][..], &["createuser", "bob", "--password-stdin"]] {
+        let run = sandbox.run(
+            command,
+            &[("DATABASE_URL", &url)],
+            Some(b"a-good-passphrase-1"),
+        );
+        run.assert_code(1, &format!("{command:?} against a closed port"))
+            .assert_stderr_contains(
+                &format!("cannot connect to PostgreSQL at 127.0.0.1:{port} (database \"auth\""),
+                "the host and database",
+            )
+            .assert_stderr_contains("Connection refused", "the cause");
+        assert!(!run.stderr.contains("pool timed out"), "{}", run.stderr);
+    }
+}
+
 // ---- one SQLite file, one server ---------------------------------------------
 
 #[tokio::test]

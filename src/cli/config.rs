@@ -212,10 +212,25 @@ impl Config {
         } else {
             store.check_schema().await
         };
-        prepared.map_err(|e| {
-            Failure::Runtime(format!("database {}: {e}", self.database_file_label()))
-        })?;
+        if let Err(e) = prepared {
+            return Err(self.unreachable(e).await);
+        }
         Ok(store)
+    }
+
+    /// A database error as the operator should read it: when the database
+    /// is unavailable, one direct connection says why (host, port, cause)
+    /// instead of the pool's "timed out while waiting for an open connection".
+    pub async fn unreachable(&self, e: simplejwt::store::StoreError) -> Failure {
+        let label = self.database_file_label();
+        if matches!(e, simplejwt::store::StoreError::Unavailable(_)) {
+            let timeout = self.server.store_options().connect_timeout;
+            if let Some(why) = simplejwt::store::diagnose(self.server.database_url(), timeout).await
+            {
+                return Failure::Runtime(format!("database {label}: {why}"));
+            }
+        }
+        Failure::Runtime(format!("database {label}: {e}"))
     }
 
     /// The password hasher.

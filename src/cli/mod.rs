@@ -222,7 +222,9 @@ async fn run(cli: Cli) -> CliResult {
         Command::Serve { bind } => serve::run(config, bind).await,
         Command::Migrate => {
             let store = config.connect().await?;
-            store.migrate().await?;
+            if let Err(e) = store.migrate().await {
+                return Err(config.unreachable(e).await);
+            }
             eprintln!("Database {} is up to date.", config.database_label());
             Ok(())
         }
@@ -281,7 +283,11 @@ async fn run(cli: Cli) -> CliResult {
             );
             Ok(())
         }
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
+        Command::ImportDjango { from, users_table } => {
+            import_django::run(&config, &from, &users_table).await
+        }
+        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
+        Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }

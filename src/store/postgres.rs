@@ -186,6 +186,29 @@ impl PgDatabase {
     }
 }
 
+/// One direct connection to `target`, to say why the pool cannot connect
+/// (see [`super::diagnose`]); `None` when it connects.
+pub(super) async fn diagnose(target: &PgConnectOptions, timeout: Duration) -> Option<String> {
+    use sqlx::Connection as _;
+    let place = format!(
+        "PostgreSQL at {}:{} (database {:?}, user {:?})",
+        target.get_host(),
+        target.get_port(),
+        target.get_database().unwrap_or_default(),
+        target.get_username()
+    );
+    match tokio::time::timeout(timeout, PgConnection::connect_with(target)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            None
+        }
+        Ok(Err(e)) => Some(format!("cannot connect to {place}: {e}")),
+        Err(_) => Some(format!(
+            "cannot connect to {place}: no answer within {timeout:?}"
+        )),
+    }
+}
+
 /// Whether `e` is the connection failing (closed, reset) rather than the
 /// statement: a read or a `BEGIN` that failed so did nothing and may be
 /// repeated on another connection.
