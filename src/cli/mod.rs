@@ -271,7 +271,11 @@ async fn run(cli: Cli) -> CliResult {
             );
             Ok(())
         }
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
+        Command::ImportDjango { from, users_table } => {
+            import_django::run(&config, &from, &users_table).await
+        }
+        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
+        Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }
