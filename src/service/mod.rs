@@ -14,6 +14,7 @@ mod obtain;
 mod refresh;
 mod refresh_sliding;
 mod sessions;
+pub mod social;
 pub mod throttle;
 mod validate;
 mod verify;
@@ -24,6 +25,7 @@ pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 pub use sessions::{LogoutScope, SessionView};
+pub use social::{BrowserFinish, BrowserStart};
 pub use throttle::Throttle;
 
 use std::sync::Arc;
@@ -76,6 +78,8 @@ struct Inner {
     sinks: Vec<Arc<dyn EventSink>>,
     /// `LOGIN_THROTTLE`: the rule over shared or in-process counters.
     throttle: Option<Throttle>,
+    /// `OIDC_PROVIDERS`: social login, when any provider is configured.
+    social: Option<social::SocialLogin>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -338,6 +342,8 @@ impl AuthServiceBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
             Throttle::new(&self.settings, counters)
         });
+        let social = social::SocialLogin::from_settings(&self.settings)
+            .map_err(|m| SettingsError::new("OIDC_PROVIDERS", m))?;
         Ok(AuthService {
             inner: Arc::new(Inner {
                 settings: self.settings,
@@ -354,6 +360,7 @@ impl AuthServiceBuilder {
                     self.sinks
                 },
                 throttle,
+                social,
             }),
         })
     }

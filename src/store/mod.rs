@@ -59,10 +59,11 @@ use std::sync::Arc;
 pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+    Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
+    SessionRecord, User,
 };
 pub use options::StoreOptions;
-pub use traits::{Database, TokenStore, UserStore};
+pub use traits::{Database, IdentityStore, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement
