@@ -1,10 +1,11 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `identities`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
 mod healthcheck;
+mod identities;
 mod import_django;
 mod keygen;
 mod keys;
@@ -59,6 +60,22 @@ pub(crate) struct Cli {
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum IdentitiesAction {
+    /// List a user's identities: id, provider, issuer, subject, e-mail, linked at.
+    List {
+        /// Login name.
+        name: String,
+    },
+    /// Unlink one identity (never the user's last way to sign in).
+    Unlink {
+        /// Login name.
+        name: String,
+        /// The identity's id (as `list` shows it).
+        id: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +143,11 @@ enum Command {
         /// The id of the one session to end (as `sessions` lists it).
         #[arg(long, value_name = "ID")]
         session: Option<String>,
+    },
+    /// List or unlink the provider identities (social login) of a user.
+    Identities {
+        #[command(subcommand)]
+        action: IdentitiesAction,
     },
     /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
     /// events older than AUDIT_RETENTION, in small batches.
@@ -261,6 +283,10 @@ async fn run(cli: Cli) -> CliResult {
         Command::Logout { name, session } => {
             sessions::logout(&config, &name, session.as_deref()).await
         }
+        Command::Identities { action } => match action {
+            IdentitiesAction::List { name } => identities::list(&config, &name).await,
+            IdentitiesAction::Unlink { name, id } => identities::unlink(&config, &name, id).await,
+        },
         Command::Flushexpiredtokens { batch } => {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));
