@@ -107,6 +107,10 @@ enum Command {
         /// E-mail address.
         #[arg(long, value_name = "E")]
         email: Option<String>,
+        /// Accept a password Django's default validators refuse (too short, too common,
+        /// entirely numeric, too similar to the username).
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Set a user's password.
     Changepassword {
@@ -115,6 +119,9 @@ enum Command {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Accept a password Django's default validators refuse.
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Activate or deactivate a user (takes effect at the user's next request).
     Setactive {
@@ -248,6 +255,7 @@ async fn run(cli: Cli) -> CliResult {
             staff,
             superuser,
             email,
+            skip_password_validation,
         } => {
             users::create(
                 &config,
@@ -258,6 +266,7 @@ async fn run(cli: Cli) -> CliResult {
                     staff: staff || superuser,
                     superuser,
                     email: email.unwrap_or_default(),
+                    skip_password_validation,
                 },
             )
             .await
@@ -265,7 +274,8 @@ async fn run(cli: Cli) -> CliResult {
         Command::Changepassword {
             name,
             password_stdin,
-        } => users::change_password(&config, &name, password_stdin).await,
+            skip_password_validation,
+        } => users::change_password(&config, &name, password_stdin, skip_password_validation).await,
         Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
         Command::Sessions { name } => sessions::list(&config, &name).await,
         Command::Logout { name, session } => {
