@@ -92,6 +92,8 @@ pub struct CallbackQuery {
     pub state: Option<String>,
     /// The provider's error code, when it refused.
     pub error: Option<String>,
+    /// The provider's issuer (RFC 9207), when it says.
+    pub iss: Option<String>,
 }
 
 /// A linked identity as listed.
@@ -243,6 +245,7 @@ pub async fn callback(
             query.state.as_deref(),
             query.code.as_deref(),
             query.error.as_deref(),
+            query.iss.as_deref(),
             &client,
         )
         .await?;
