@@ -364,8 +364,10 @@ fn help_of_every_command_exits_0_and_describes_it() {
         "sessions",
         "logout",
         "flushexpiredtokens",
+        "import-django",
         "keygen",
         "check",
+        "healthcheck",
     ] {
         assert!(
             top.stdout.contains(needle),
@@ -384,6 +386,8 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("flushexpiredtokens", "(plus LEEWAY) has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
+        ("import-django", "from a Django project's database"),
+        ("healthcheck", "/healthz"),
     ] {
         let run = sandbox.run(&[command, "--help"], &[], None);
         run.assert_code(0, &format!("{command} --help"));
@@ -494,6 +498,50 @@ fn password_commands_without_a_terminal_require_password_stdin() {
         .run(&["changepassword", "alice"], &[], None)
         .assert_code(2, "changepassword without a terminal")
         .assert_stderr_contains("--password-stdin", "changepassword without a terminal");
+}
+
+// ---- one SQLite file, one server ---------------------------------------------
+
+#[tokio::test]
+async fn a_second_serve_of_one_sqlite_file_is_refused_while_account_commands_work() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-pw-1", &[]);
+    let server = sandbox.serve(&[]);
+    let pid = server.child.as_ref().expect("running").id();
+
+    // A second server on the same file: refused, naming the first, before
+    // touching anything.
+    let address = format!("127.0.0.1:{}", free_port());
+    sandbox
+        .run(&["serve", "--bind", &address], &[], None)
+        .assert_code(1, "a second serve of the same file")
+        .assert_stderr_contains(
+            &format!("already served by another `simplejwt serve` (pid {pid})"),
+            "second serve",
+        )
+        .assert_stderr_contains("use PostgreSQL for several instances", "second serve");
+    assert!(TcpStream::connect(&address).is_err(), "it never listened");
+
+    // The account commands work on the served file, and the server sees them.
+    sandbox.create_user("bob", "bob-pw-22", &[]);
+    server.tokens("bob", "bob-pw-22").await;
+    server.tokens("alice", "alice-pw-1").await;
+
+    // The container's health check asks the running server.
+    let served = server.base.trim_start_matches("http://").to_owned();
+    sandbox
+        .run(&["healthcheck", "--address", &served], &[], None)
+        .assert_code(0, "healthcheck of a running server");
+    server.stop_gracefully();
+    sandbox
+        .run(&["healthcheck", "--address", &served], &[], None)
+        .assert_code(1, "healthcheck of a stopped server")
+        .assert_stderr_contains(&format!("healthcheck {served}"), "healthcheck");
+
+    // The lock goes with the process: the next start is fine.
+    let again = sandbox.serve(&[]);
+    again.tokens("bob", "bob-pw-22").await;
+    again.stop_gracefully();
 }
 
 // ---- changepassword / setactive ---------------------------------------------
@@ -874,7 +922,8 @@ fn a_new_sqlite_database_is_readable_by_its_owner_only() {
 }
 
 /// A percent-encoded SQLite URL names one file, decoded, the same for the
-/// database (created private) and the key file `serve` keeps beside it.
+/// database (created private) and the files `serve` keeps beside it (key,
+/// one-time admin password without a terminal, the lock of the served file).
 #[cfg(unix)]
 #[test]
 fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it() {
@@ -887,7 +936,15 @@ fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it()
         .filter(|name| !name.starts_with("serve-"))
         .collect();
     names.sort();
-    assert_eq!(names, ["my db.sqlite3", "my db.sqlite3.signing-key"]);
+    assert_eq!(
+        names,
+        [
+            "my db.sqlite3",
+            "my db.sqlite3.admin-password",
+            "my db.sqlite3.lock",
+            "my db.sqlite3.signing-key"
+        ]
+    );
     assert_eq!(mode(&sandbox.path("my db.sqlite3")), 0o600);
     let check = sandbox.run(&["check"], &url, None);
     check.assert_code(0, "check on the same URL");

@@ -1,9 +1,11 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `keys`, `check`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
+mod healthcheck;
+mod import_django;
 mod keygen;
 mod keys;
 mod serve;
@@ -125,6 +127,17 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         batch: i64,
     },
+    /// Copy users and the token blacklist from a Django project's database into DATABASE_URL
+    /// (idempotent: running it again changes nothing).
+    #[command(name = "import-django")]
+    ImportDjango {
+        /// The Django database: a SQLite file (path or sqlite:///path) or a postgres:// URL.
+        #[arg(long = "from", value_name = "DATABASE")]
+        from: String,
+        /// The users table (a custom user model's, with AbstractUser's columns).
+        #[arg(long, value_name = "TABLE", default_value = simplejwt::django_import::DEFAULT_USERS_TABLE)]
+        users_table: String,
+    },
     /// Generate a signing key: an HMAC secret, or a PEM key pair.
     Keygen {
         /// HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA.
@@ -141,6 +154,12 @@ enum Command {
     },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
+    /// Ask a running server's GET /healthz (at BIND, or --address); exit 0 when it answers 200.
+    Healthcheck {
+        /// host:port to ask instead of BIND (a 0.0.0.0 bind is asked on 127.0.0.1).
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+    },
     /// Print every setting and server option with its default and description.
     Settings {
         /// As the README's markdown tables.
@@ -252,6 +271,10 @@ async fn run(cli: Cli) -> CliResult {
             );
             Ok(())
         }
+        Command::ImportDjango { from, users_table } => {
+            import_django::run(&config, &from, &users_table).await
+        }
+        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
         Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),

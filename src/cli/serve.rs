@@ -26,6 +26,8 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         .map_err(|e| Failure::Runtime(format!("cannot install signal handlers: {e}")))?;
     let limits = fitted_limits(&config);
     let mut settings = config.settings()?;
+    // Held until this function returns: the process's whole service.
+    let _served = claim_sqlite_file(&config)?;
     let store = config.open_store().await?;
     // A database this process cannot write would start, look ready and then
     // fail every login: refuse now, naming the file and the cause.
@@ -86,6 +88,65 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     store.close().await;
     tracing::info!("simplejwt stopped");
     Ok(())
+}
+
+/// One SQLite file is served by one process: the in-memory login-failure
+/// counters and the single writer with its group commit assume it. So
+/// `serve` takes an exclusive OS lock on `<database>.lock` (beside the file,
+/// which SQLite never touches) for as long as it serves, and a second
+/// `serve` of the same file is refused, naming the holder's pid. The account
+/// commands (`createuser`, `changepassword`, …) take no such lock: SQLite's
+/// own locking (WAL, busy timeout) makes their short writes safe next to a
+/// running server, which reads users from the file on every request. The
+/// lock goes with the process, however it ends (the OS releases it), so a
+/// crash never leaves a stale lock behind. `None` on PostgreSQL, where any
+/// number of instances may serve one database.
+fn claim_sqlite_file(config: &Config) -> CliResult<Option<std::fs::File>> {
+    use std::io::Write as _;
+    let Ok(Some(database)) = simplejwt::store::sqlite_file(config.server.database_url()) else {
+        return Ok(None);
+    };
+    let mut path = database.into_os_string();
+    path.push(".lock");
+    let path = std::path::PathBuf::from(path);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            Failure::Runtime(format!("cannot open the lock file {}: {e}", path.display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            // Who holds it, for the message of a second `serve`.
+            let mut writer = &file;
+            let _ = file
+                .set_len(0)
+                .and_then(|()| write!(writer, "{}", std::process::id()));
+            Ok(Some(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                pid => format!(" (pid {pid})"),
+            };
+            Err(Failure::Runtime(format!(
+                "refusing to start: the SQLite database {} is already served by another \
+                 `simplejwt serve`{holder}, which holds {}. One SQLite file is served by one \
+                 process; stop that one, or use PostgreSQL for several instances. (The account \
+                 commands, e.g. createuser, work on the file while it is served.)",
+                config.database_file_label(),
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Runtime(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// Reads the generated key, or generates one (64 random bytes) into a file

@@ -26,6 +26,7 @@ use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _}
 use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
 use super::faults::FaultLog;
+use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
     session_from_columns, storable, user_from_columns, AuditRecord, NewSession, NewUser,
@@ -202,6 +203,14 @@ fn ended_before(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Moves the `users.id` identity past the largest id (after an import with
+/// explicit ids), never backwards. PostgreSQL only: SQLite's AUTOINCREMENT
+/// follows explicit ids by itself.
+const ADVANCE_USER_IDS: &str = "SELECT setval(q.s::regclass, GREATEST(\
+     COALESCE(pg_sequence_last_value(q.s::regclass), 0), \
+     (SELECT COALESCE(MAX(id), 0) FROM users), 1)) \
+     FROM (SELECT pg_get_serial_sequence('users', 'id') AS s) q";
 
 /// Whether the session may write (`on` on a standby).
 const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
@@ -605,6 +614,35 @@ impl Database for PgDatabase {
             .execute(sql::DELETE_USER, &[Param::Text(username)])
             .await?
             == 1)
+    }
+
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::users(&mut PgTx(&mut tx), users).await?;
+            if done.inserted > 0 {
+                // Explicit ids leave the identity sequence behind: move it
+                // past them, never back (a deleted user's id is not reused).
+                sqlx::query(ADVANCE_USER_IDS).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::tokens(&mut PgTx(&mut tx), tokens).await?;
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
     }
 
     async fn count_users(&self) -> Result<i64, StoreError> {

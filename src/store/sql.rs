@@ -59,6 +59,22 @@ pub(super) const USER_BY_USERNAME: &str = concat!(
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, password, email, is_active, \
      is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 
+/// `$1..$11`: id, username, hash, email, first name, last name, active,
+/// staff, superuser, date joined, last login. An imported user keeps their
+/// id (tokens name it); nothing happens when the id or the username is
+/// taken (the caller tells "already imported" from a conflict).
+pub(super) const IMPORT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
+);
+
+/// `$1`: id → `username`.
+pub(super) const USERNAME_BY_ID: &str = "SELECT username FROM users WHERE id = $1";
+
+/// `$1`: username → `id`.
+pub(super) const ID_BY_USERNAME: &str = "SELECT id FROM users WHERE username = $1";
+
 /// `$1`: new hash, `$2`: id.
 pub(super) const SET_PASSWORD: &str = "UPDATE users SET password = $1 WHERE id = $2";
 

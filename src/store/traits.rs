@@ -15,6 +15,7 @@
 //! the service holds `Arc<dyn …>` and never knows which database it talks to.
 
 use super::error::StoreError;
+use super::import::{ImportedToken, TokensImported, UsersImported};
 use super::model::{
     AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord,
     User,
@@ -223,6 +224,20 @@ pub trait Database: UserStore + TokenStore {
     /// Deletes a user; their tokens stay recorded with no owner, blacklist
     /// rows survive. Returns `false` when there is no such user.
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError>;
+
+    /// Imports users with their ids (moving from Django: the `user_id`
+    /// claim of existing tokens names them), in one transaction: each is
+    /// inserted unless its id or username is taken; taken by the same user
+    /// (same id and username) counts as present and is left unchanged,
+    /// taken by another account is a conflict, reported and not written.
+    /// Later [`Database::create_user`] ids continue after the largest one.
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError>;
+
+    /// Imports outstanding tokens and their blacklist entries, in one
+    /// transaction: each `jti` is recorded unless it is (an owner that does
+    /// not exist here is recorded as none), then blacklisted at its original
+    /// time unless it is already. Re-importing changes nothing.
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError>;
 
     /// Number of user accounts.
     async fn count_users(&self) -> Result<i64, StoreError>;

@@ -21,11 +21,13 @@ mod http_faults;
 #[cfg(test)]
 mod tests;
 
+use futures_util::FutureExt as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use std::str::FromStr as _;
 
 use super::error::StoreError;
+use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
     storable, AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
@@ -487,6 +489,28 @@ impl Database for SqliteDatabase {
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
         self.write_one(sql::DELETE_USER, vec![Owned::Text(username.into())])
+            .await
+    }
+
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError> {
+        let users = users.to_vec();
+        self.writer
+            .transaction(move |tx| {
+                import::users(tx, &users)
+                    .now_or_never()
+                    .expect("SQLite writes never wait")
+            })
+            .await
+    }
+
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError> {
+        let tokens = tokens.to_vec();
+        self.writer
+            .transaction(move |tx| {
+                import::tokens(tx, &tokens)
+                    .now_or_never()
+                    .expect("SQLite writes never wait")
+            })
             .await
     }
 
