@@ -46,6 +46,13 @@ fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => f.to_string(),
         toml::Value::Boolean(b) => b.to_string(),
+        // An array of tables (`[[simple_jwt.OIDC_PROVIDERS]]`) is a setting
+        // whose text form is JSON.
+        toml::Value::Array(items) if items.iter().any(toml::Value::is_table) => {
+            serde_json::to_string(value).map_err(|e| {
+                Failure::Config(format!("setting {name}: cannot be read as JSON: {e}"))
+            })?
+        }
         toml::Value::Array(items) => items
             .iter()
             .map(|v| toml_to_text(name, v))
@@ -254,6 +261,18 @@ impl Config {
         PathBuf::from("simplejwt.signing-key")
     }
 
+    /// Where `serve` writes the initial admin's one-time password when its
+    /// standard error is not a terminal (so the password stays out of captured
+    /// logs): beside a SQLite database, else in the working directory.
+    pub fn admin_password_file(&self) -> PathBuf {
+        if let Ok(Some(database)) = simplejwt::store::sqlite_file(self.server.database_url()) {
+            let mut path = database.into_os_string();
+            path.push(".admin-password");
+            return PathBuf::from(path);
+        }
+        PathBuf::from("simplejwt.admin-password")
+    }
+
     /// Where each effective setting came from.
     fn source_of<'a>(values: &'a BTreeMap<String, RawValue>, name: &str) -> &'a Source {
         values.get(name).map_or(&Source::Default, |v| &v.source)
@@ -291,7 +310,7 @@ pub(crate) fn init_logging(config: &Config) {
 pub(crate) async fn check(config: &Config) -> CliResult {
     let mut settings = config.settings()?;
     let mut key_source = None;
-    if settings.signing_key().is_none() {
+    if settings.signing_key().is_none() && settings.keys_dir().is_none() {
         let path = config.key_file();
         if let Ok(key) = std::fs::read_to_string(&path) {
             settings = settings
@@ -306,7 +325,7 @@ pub(crate) async fn check(config: &Config) -> CliResult {
             ));
         }
     }
-    if settings.signing_key().is_some() {
+    if settings.signing_key().is_some() || settings.keys_dir().is_some() {
         simplejwt::keys::Keys::from_settings(&settings)?;
     }
     println!("SIMPLE_JWT settings:");

@@ -1,10 +1,14 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `identities`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
+mod healthcheck;
+mod identities;
+mod import_django;
 mod keygen;
+mod keys;
 mod serve;
 mod sessions;
 mod users;
@@ -59,6 +63,22 @@ pub(crate) struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+enum IdentitiesAction {
+    /// List a user's identities: id, provider, issuer, subject, e-mail, linked at.
+    List {
+        /// Login name.
+        name: String,
+    },
+    /// Unlink one identity (never the user's last way to sign in).
+    Unlink {
+        /// Login name.
+        name: String,
+        /// The identity's id (as `list` shows it).
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP server (migrates the database first).
     Serve {
@@ -87,6 +107,10 @@ enum Command {
         /// E-mail address.
         #[arg(long, value_name = "E")]
         email: Option<String>,
+        /// Accept a password Django's default validators refuse (too short, too common,
+        /// entirely numeric, too similar to the username).
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Set a user's password.
     Changepassword {
@@ -95,6 +119,9 @@ enum Command {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Accept a password Django's default validators refuse.
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Activate or deactivate a user (takes effect at the user's next request).
     Setactive {
@@ -117,11 +144,28 @@ enum Command {
         #[arg(long, value_name = "ID")]
         session: Option<String>,
     },
-    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, in small batches.
+    /// List or unlink the provider identities (social login) of a user.
+    Identities {
+        #[command(subcommand)]
+        action: IdentitiesAction,
+    },
+    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
+    /// events older than AUDIT_RETENTION, in small batches.
     Flushexpiredtokens {
         /// Rows deleted per transaction.
         #[arg(long, default_value_t = 1000)]
         batch: i64,
+    },
+    /// Copy users and the token blacklist from a Django project's database into DATABASE_URL
+    /// (idempotent: running it again changes nothing).
+    #[command(name = "import-django")]
+    ImportDjango {
+        /// The Django database: a SQLite file (path or sqlite:///path) or a postgres:// URL.
+        #[arg(long = "from", value_name = "DATABASE")]
+        from: String,
+        /// The users table (a custom user model's, with AbstractUser's columns).
+        #[arg(long, value_name = "TABLE", default_value = simplejwt::django_import::DEFAULT_USERS_TABLE)]
+        users_table: String,
     },
     /// Generate a signing key: an HMAC secret, or a PEM key pair.
     Keygen {
@@ -144,8 +188,19 @@ enum Command {
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=825), requires = "tls_cert")]
         days: u32,
     },
+    /// Rotate keys in KEYS_DIR without logging anyone out: init, add, promote, retire, list.
+    Keys {
+        #[command(subcommand)]
+        step: keys::KeysCommand,
+    },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
+    /// Ask a running server's GET /healthz (at BIND, or --address); exit 0 when it answers 200.
+    Healthcheck {
+        /// host:port to ask instead of BIND (a 0.0.0.0 bind is asked on 127.0.0.1).
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+    },
     /// Print every setting and server option with its default and description.
     Settings {
         /// As the README's markdown tables.
@@ -223,6 +278,7 @@ async fn run(cli: Cli) -> CliResult {
             staff,
             superuser,
             email,
+            skip_password_validation,
         } => {
             users::create(
                 &config,
@@ -233,6 +289,7 @@ async fn run(cli: Cli) -> CliResult {
                     staff: staff || superuser,
                     superuser,
                     email: email.unwrap_or_default(),
+                    skip_password_validation,
                 },
             )
             .await
@@ -240,12 +297,17 @@ async fn run(cli: Cli) -> CliResult {
         Command::Changepassword {
             name,
             password_stdin,
-        } => users::change_password(&config, &name, password_stdin).await,
+            skip_password_validation,
+        } => users::change_password(&config, &name, password_stdin, skip_password_validation).await,
         Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
         Command::Sessions { name } => sessions::list(&config, &name).await,
         Command::Logout { name, session } => {
             sessions::logout(&config, &name, session.as_deref()).await
         }
+        Command::Identities { action } => match action {
+            IdentitiesAction::List { name } => identities::list(&config, &name).await,
+            IdentitiesAction::Unlink { name, id } => identities::unlink(&config, &name, id).await,
+        },
         Command::Flushexpiredtokens { batch } => {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));
@@ -253,13 +315,26 @@ async fn run(cli: Cli) -> CliResult {
             // Verification accepts a token up to LEEWAY past its `exp`: its
             // blacklist row must outlive that (issue 15 point 12; simplejwt
             // flushes at `exp`, so a logged-out token works again).
-            let leeway = config.settings()?.leeway().as_secs() as i64;
+            let settings = config.settings()?;
+            let leeway = settings.leeway().as_secs() as i64;
             let store = config.open_store().await?;
             let now = simplejwt::token::Timestamp::now().epoch();
             let deleted = store.flush_expired(now - leeway, batch).await?;
             eprintln!("Deleted {deleted} expired token(s).");
+            let retention = settings.audit_retention();
+            let cutoff = now.saturating_sub(retention.as_secs() as i64);
+            let deleted = store.flush_audit(cutoff, batch).await?;
+            eprintln!(
+                "Deleted {deleted} audit event(s) older than {} (AUDIT_RETENTION).",
+                simplejwt::settings::format_duration(retention)
+            );
             Ok(())
         }
+        Command::ImportDjango { from, users_table } => {
+            import_django::run(&config, &from, &users_table).await
+        }
+        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
+        Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }

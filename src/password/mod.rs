@@ -27,6 +27,8 @@
 //! * `stats.rs`: the [`HasherStats`] counters and gauges, relaxed atomics
 //!   cheap enough to stay on in production.
 //! * `types.rs`: the public configuration, error and result types.
+//! * `validation.rs`: Django's default password validators, for the CLI's
+//!   `createuser` / `changepassword` (never on a request path).
 //!
 //! This file is only the façade: it validates the configuration through the
 //! layers that own each rule, and sends each call either through the queue
@@ -53,6 +55,7 @@ mod stats;
 #[cfg(test)]
 mod testing;
 mod types;
+pub mod validation;
 
 use std::fmt;
 use std::sync::Arc;
@@ -62,6 +65,22 @@ use self::queue::JobQueue;
 
 pub use self::stats::HasherStats;
 pub use self::types::{HasherConfig, PasswordError, Verification};
+
+/// The format of a stored password hash, by Django's algorithm name (the
+/// text before the first `$`: `pbkdf2_sha256`, `argon2`, `bcrypt_sha256`,
+/// `md5`, …; `"unusable"` for Django's `!…` unusable passwords, `"unknown"`
+/// for anything else), and whether this crate verifies it. Used to tell,
+/// before a move from Django, which accounts could not log in here.
+///
+/// ```
+/// use simplejwt::password::stored_format;
+/// assert_eq!(stored_format("pbkdf2_sha256$1000000$salt$hash"), ("pbkdf2_sha256", true));
+/// assert_eq!(stored_format("bcrypt_sha256$$2b$12$abc"), ("bcrypt_sha256", false));
+/// assert_eq!(stored_format("!unusable"), ("unusable", false));
+/// ```
+pub fn stored_format(stored: &str) -> (&str, bool) {
+    formats::stored_format(stored)
+}
 
 /// Hashes and verifies passwords; cheap to clone (an `Arc` inside).
 ///

@@ -56,6 +56,27 @@ pub struct NewUser {
     pub is_superuser: bool,
 }
 
+/// One row of the audit log (`audit_events`): what happened, to whom, from
+/// where. Built from a service event; it has no field for a token, a
+/// password or a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// When (epoch seconds).
+    pub created_at: i64,
+    /// The event's stable name (`login_failed`, `keys_changed`, …).
+    pub event: String,
+    /// The user's primary key, when known.
+    pub user_id: Option<i64>,
+    /// The login name tried or used, when known.
+    pub username: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// The client's `User-Agent` (bounded by `ClientInfo`).
+    pub user_agent: Option<String>,
+    /// What else the event names (the kids of a key change).
+    pub detail: Option<String>,
+}
+
 /// A refresh (or sliding) token as recorded: by id, never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutstandingToken {
@@ -221,4 +242,53 @@ pub(super) fn user_from_columns(c: UserColumns) -> User {
 /// by such a text finds nothing without asking the database.
 pub(super) fn storable(text: &str) -> bool {
     !text.contains('\0')
+}
+
+/// A provider account linked to a local user (social login): unique by
+/// (`issuer`, `subject`), the pair an OpenID provider promises never to
+/// reuse for another person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Primary key (what unlinking takes).
+    pub id: i64,
+    /// The local user it signs in as.
+    pub user_id: i64,
+    /// The configured provider name it was linked through.
+    pub provider: String,
+    /// The provider's issuer URL (`iss`).
+    pub issuer: String,
+    /// The provider's id of the person (`sub`).
+    pub subject: String,
+    /// The e-mail address the provider gave at linking (may be empty).
+    pub email: String,
+    /// When it was linked (epoch seconds).
+    pub created_at: i64,
+}
+
+/// An identity to link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdentity {
+    /// See [`Identity::provider`].
+    pub provider: String,
+    /// See [`Identity::issuer`].
+    pub issuer: String,
+    /// See [`Identity::subject`].
+    pub subject: String,
+    /// See [`Identity::email`].
+    pub email: String,
+}
+
+/// Identity columns: id, user_id, provider, issuer, subject, email, created_at.
+pub(super) type IdentityColumns = (i64, i64, String, String, String, String, i64);
+
+pub(super) fn identity_from_columns(c: IdentityColumns) -> Identity {
+    Identity {
+        id: c.0,
+        user_id: c.1,
+        provider: c.2,
+        issuer: c.3,
+        subject: c.4,
+        email: c.5,
+        created_at: c.6,
+    }
 }

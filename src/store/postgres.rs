@@ -26,15 +26,17 @@ use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _}
 use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
 use super::faults::FaultLog;
+use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
-    session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
-    Rotation, RotationRules, SessionRecord, User,
+    identity_from_columns, session_from_columns, storable, user_from_columns, AuditRecord,
+    Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
+    SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
 use super::token_writes::{self, apply, Applied, Cell, Col, TokenWrite, TokenWriter, Tx};
-use super::traits::{Database, TokenStore, UserStore};
+use super::traits::{Database, IdentityStore, TokenStore, UserStore};
 use super::url::Backend;
 
 /// A PostgreSQL database behind a lazily connecting pool.
@@ -202,6 +204,14 @@ fn ended_before(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Moves the `users.id` identity past the largest id (after an import with
+/// explicit ids), never backwards. PostgreSQL only: SQLite's AUTOINCREMENT
+/// follows explicit ids by itself.
+const ADVANCE_USER_IDS: &str = "SELECT setval(q.s::regclass, GREATEST(\
+     COALESCE(pg_sequence_last_value(q.s::regclass), 0), \
+     (SELECT COALESCE(MAX(id), 0) FROM users), 1)) \
+     FROM (SELECT pg_get_serial_sequence('users', 'id') AS s) q";
 
 /// Whether the session may write (`on` on a standby).
 const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
@@ -607,6 +617,35 @@ impl Database for PgDatabase {
             == 1)
     }
 
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::users(&mut PgTx(&mut tx), users).await?;
+            if done.inserted > 0 {
+                // Explicit ids leave the identity sequence behind: move it
+                // past them, never back (a deleted user's id is not reused).
+                sqlx::query(ADVANCE_USER_IDS).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::tokens(&mut PgTx(&mut tx), tokens).await?;
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
+
     async fn count_users(&self) -> Result<i64, StoreError> {
         let row = self.fetch(sql::COUNT_USERS, &[]).await?;
         let row = row.ok_or_else(|| StoreError::Other("no count".into()))?;
@@ -621,6 +660,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        let write = async {
+            let mut tx = self.pool.begin().await?;
+            for e in events {
+                bind(sqlx::query(sql::INSERT_AUDIT_EVENT), &sql::audit_params(e))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        };
+        self.timed(&self.writes, write).await
+    }
+
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let params = [Param::Int(before), Param::Int(batch)];
+            let deleted = self.execute(sql::FLUSH_AUDIT_BATCH, &params).await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let read =
+            bind(sqlx::query(sql::RECENT_AUDIT_EVENTS), &[Param::Int(limit)]).fetch_all(&self.pool);
+        let rows = self.timed(&self.reads, read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    created_at: int(row, 0)?,
+                    event: row.try_get(1)?,
+                    user_id: row.try_get(2)?,
+                    username: row.try_get(3)?,
+                    ip: row.try_get(4)?,
+                    user_agent: row.try_get(5)?,
+                    detail: row.try_get(6)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(classify)
     }
 
     fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {
@@ -675,5 +760,178 @@ impl FailureCounters for PgDatabase {
         self.execute(sql::FAILURES_CLEAR, &[Param::Text(key)])
             .await?;
         Ok(())
+    }
+}
+
+fn identity_from_row(row: &PgRow) -> Result<Identity, sqlx::Error> {
+    Ok(identity_from_columns((
+        int(row, 0)?,
+        int(row, 1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        int(row, 6)?,
+    )))
+}
+
+impl PgDatabase {
+    async fn fetch_all(
+        &self,
+        query: &'static str,
+        params: &[Param<'_>],
+    ) -> Result<Vec<PgRow>, StoreError> {
+        self.timed(
+            &self.reads,
+            self.skipping_dead(dead_connection, || {
+                bind(sqlx::query(query), params).fetch_all(&self.pool)
+            }),
+        )
+        .await
+    }
+}
+
+/// Social login's storage on PostgreSQL; the user and their first identity
+/// in one transaction.
+#[async_trait::async_trait]
+impl IdentityStore for PgDatabase {
+    async fn identity(&self, issuer: &str, subject: &str) -> Result<Option<Identity>, StoreError> {
+        let params = [Param::Text(issuer), Param::Text(subject)];
+        let row = self.fetch(sql::IDENTITY_BY_SUBJECT, &params).await?;
+        row.as_ref()
+            .map(identity_from_row)
+            .transpose()
+            .map_err(classify)
+    }
+
+    async fn identities_of(&self, user_id: i64) -> Result<Vec<Identity>, StoreError> {
+        let rows = self
+            .fetch_all(sql::IDENTITIES_OF_USER, &[Param::Int(user_id)])
+            .await?;
+        rows.iter()
+            .map(identity_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(classify)
+    }
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .fetch_all(sql::USERS_BY_EMAIL, &[Param::Text(email)])
+            .await?;
+        rows.iter()
+            .map(user_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(classify)
+    }
+
+    async fn link_identity(
+        &self,
+        user_id: i64,
+        identity: &NewIdentity,
+        now: i64,
+    ) -> Result<Identity, StoreError> {
+        let params = [
+            Param::Int(user_id),
+            Param::Text(&identity.provider),
+            Param::Text(&identity.issuer),
+            Param::Text(&identity.subject),
+            Param::Text(&identity.email),
+            Param::Int(now),
+        ];
+        let row = self.fetch_written(sql::INSERT_IDENTITY, &params).await?;
+        let id = row
+            .as_ref()
+            .map(|row| int(row, 0))
+            .transpose()
+            .map_err(classify)?
+            .ok_or_else(|| StoreError::Other("INSERT … RETURNING returned nothing".into()))?;
+        Ok(Identity {
+            id,
+            user_id,
+            provider: identity.provider.clone(),
+            issuer: identity.issuer.clone(),
+            subject: identity.subject.clone(),
+            email: identity.email.clone(),
+            created_at: now,
+        })
+    }
+
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &NewIdentity,
+        now: i64,
+    ) -> Result<User, StoreError> {
+        let id = self
+            .timed(&self.writes, async {
+                let mut tx = self.pool.begin().await?;
+                let params = [
+                    Param::Text(&user.username),
+                    Param::Text(&user.password_hash),
+                    Param::Text(&user.email),
+                    Param::Int(user.is_active.into()),
+                    Param::Int(user.is_staff.into()),
+                    Param::Int(user.is_superuser.into()),
+                    Param::Int(now),
+                ];
+                let row = bind(sqlx::query(sql::INSERT_USER), &params)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id = int(&row, 0)?;
+                let params = [
+                    Param::Int(id),
+                    Param::Text(&identity.provider),
+                    Param::Text(&identity.issuer),
+                    Param::Text(&identity.subject),
+                    Param::Text(&identity.email),
+                    Param::Int(now),
+                ];
+                bind(sqlx::query(sql::INSERT_IDENTITY), &params)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(id)
+            })
+            .await?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished".into()))
+    }
+
+    async fn unlink_identity(&self, user_id: i64, identity_id: i64) -> Result<bool, StoreError> {
+        let params = [Param::Int(identity_id), Param::Int(user_id)];
+        Ok(self.execute(sql::DELETE_IDENTITY, &params).await? == 1)
+    }
+
+    async fn put_pending(
+        &self,
+        key_hash: &str,
+        kind: &str,
+        payload: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(sql::PURGE_PENDING, &[Param::Int(now)]).await?;
+        let params = [
+            Param::Text(key_hash),
+            Param::Text(kind),
+            Param::Text(payload),
+            Param::Int(expires_at),
+        ];
+        self.execute(sql::PUT_PENDING, &params).await.map(drop)
+    }
+
+    async fn take_pending(
+        &self,
+        key_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let params = [Param::Text(key_hash), Param::Text(kind)];
+        let row = self.fetch_written(sql::TAKE_PENDING, &params).await?;
+        let Some(row) = row else { return Ok(None) };
+        let payload: String = row.try_get(0).map_err(classify)?;
+        let expires = int(&row, 1).map_err(classify)?;
+        Ok((expires > now).then_some(payload))
     }
 }
