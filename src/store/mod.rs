@@ -62,7 +62,7 @@ pub use model::{
     NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
 };
 pub use options::StoreOptions;
-pub use traits::{Database, TokenStore, UserStore};
+pub use traits::{Database, PoolStats, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement
