@@ -17,6 +17,7 @@
 //! - [`server`]: the serving loop of the binary: timeouts, connection cap, signals.
 //! - [`metrics`]: Prometheus series from the service's events and per-route request counts.
 //! - [`error`]: every client-visible error and its one mapping to HTTP.
+//! - [`django_import`]: moving from Django: users and the token blacklist, idempotently.
 //!
 //! ```no_run
 //! use simplejwt::{http::{app, AppState}, password::{HasherConfig, PasswordHasher},
@@ -31,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod django_import;
 pub mod error;
 pub mod http;
 pub mod keys;

@@ -56,7 +56,7 @@ const REQUESTS: &str = "simplejwt_http_requests_total";
 const DURATION: &str = "simplejwt_http_request_duration_seconds";
 
 /// Every series: name, kind, help text (the README's list is this one).
-pub const SERIES: [(&str, &str, &str); 18] = [
+pub const SERIES: [(&str, &str, &str); 19] = [
     (REQUESTS, "counter", "HTTP requests answered, by route template, method and status."),
     (DURATION, "histogram", "Time from the request to its answer's head, by route template, method and status."),
     ("simplejwt_logins_total", "counter", "Logins (obtain pair or sliding), by result: succeeded or failed (unknown user, wrong password, inactive account)."),
@@ -67,6 +67,7 @@ pub const SERIES: [(&str, &str, &str); 18] = [
     ("simplejwt_reuse_detections_total", "counter", "Rotated-out refresh tokens presented again: their sessions were ended (REFRESH_REUSE_DETECTION)."),
     ("simplejwt_throttled_requests_total", "counter", "Logins refused with 429 before any password check (LOGIN_THROTTLE)."),
     ("simplejwt_logouts_total", "counter", "Logouts ending sessions (logout with a scope, the device list)."),
+    ("simplejwt_key_changes_total", "counter", "Key ring changes on reload (KEYS_DIR): keys added, promoted or retired."),
     ("simplejwt_password_queue_depth", "gauge", "Logins waiting for a password-hashing slot (HASH_MAX_WAITING is the limit)."),
     ("simplejwt_password_jobs_running", "gauge", "Password hashes being computed."),
     ("simplejwt_password_dummy_verifications_total", "counter", "Timing-equalising hashes run for unknown users or unusable hashes."),
@@ -96,6 +97,7 @@ struct Inner {
     reuse_detections: Counter,
     throttled: Counter,
     logouts: Counter,
+    key_changes: Counter,
     queue_depth: Gauge,
     jobs_running: Gauge,
     dummy_verifications: Counter,
@@ -161,6 +163,7 @@ impl Metrics {
             reuse_detections: counter("simplejwt_reuse_detections_total", &[]),
             throttled: counter("simplejwt_throttled_requests_total", &[]),
             logouts: counter("simplejwt_logouts_total", &[]),
+            key_changes: counter("simplejwt_key_changes_total", &[]),
             queue_depth: gauge("simplejwt_password_queue_depth"),
             jobs_running: gauge("simplejwt_password_jobs_running"),
             dummy_verifications: counter("simplejwt_password_dummy_verifications_total", &[]),
@@ -239,6 +242,7 @@ impl EventSink for Metrics {
             EventKind::LoginThrottled => i.throttled.increment(1),
             EventKind::ReuseDetected => i.reuse_detections.increment(1),
             EventKind::LoggedOut => i.logouts.increment(1),
+            EventKind::KeysChanged => i.key_changes.increment(1),
         }
     }
 }

@@ -35,6 +35,9 @@ pub enum EventKind {
     ReuseDetected,
     /// Sessions were ended (logout with a scope, the device list, an administrator).
     LoggedOut,
+    /// The key ring changed on reload (`KEYS_DIR`): a key was added,
+    /// promoted to signing, or retired. `detail` names the kids.
+    KeysChanged,
 }
 
 impl EventKind {
@@ -50,6 +53,7 @@ impl EventKind {
             EventKind::LoginThrottled => "login_throttled",
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
+            EventKind::KeysChanged => "keys_changed",
         }
     }
 
@@ -64,6 +68,7 @@ impl EventKind {
                 | EventKind::LoginThrottled
                 | EventKind::ReuseDetected
                 | EventKind::LoggedOut
+                | EventKind::KeysChanged
         )
     }
 }
@@ -79,6 +84,9 @@ pub struct Event<'a> {
     pub username: Option<&'a str>,
     /// The client.
     pub client: &'a ClientInfo,
+    /// What else the event names (the kids of a key change); never a
+    /// token, a password or a key.
+    pub detail: Option<&'a str>,
 }
 
 /// Receives every event. Implementations must not block (they run inline).
@@ -105,6 +113,7 @@ impl EventSink for LogSink {
                     username = e.username,
                     ip = ip.as_deref(),
                     user_agent = e.client.user_agent.as_deref(),
+                    detail = e.detail,
                 )
             };
         }

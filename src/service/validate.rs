@@ -17,6 +17,7 @@
 
 use super::AuthService;
 use crate::error::AuthError;
+use crate::token::backend::DecodeError;
 use crate::token::{claims, Claims, Timestamp, TokenError, TokenKind};
 
 /// When the blacklist is consulted.
@@ -90,7 +91,19 @@ impl AuthService {
         now: Timestamp,
     ) -> Result<Claims, AuthError> {
         let settings = self.settings();
-        let claims = self.tokens().decode(token, now)?;
+        let claims = match self.tokens().try_decode(token, now) {
+            Ok(claims) => claims,
+            Err(DecodeError::Token(e)) => return Err(e.into()),
+            // A kid none of our keys has: fetch `JWK_URL` again (rate-limited)
+            // and try once more.
+            Err(DecodeError::UnknownKid) => match self.tokens().remote() {
+                Some(remote) => {
+                    remote.refresh().await;
+                    self.tokens().decode(token, now)?
+                }
+                None => return Err(TokenError::Invalid.into()),
+            },
+        };
         if expect.blacklist == BlacklistCheck::First && self.is_blacklisted(&claims).await? {
             return Err(TokenError::Blacklisted.into());
         }
