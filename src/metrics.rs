@@ -26,6 +26,11 @@
 //!   standard methods or `OTHER`, `status` a number: a client cannot create
 //!   series.
 //!
+//! Cost: off, none (the router is the one without metrics); on, +2.7 µs
+//! on `GET /api/protected/` (10.4 → 13.1 µs, `cargo bench --bench
+//! metrics`, 2 shared cores), mostly the per-request key lookup in
+//! [`Metrics::observe_request`].
+//!
 //! Histograms need their samples folded from time to time:
 //! [`Metrics::run_upkeep`] (the server runs it every few seconds; a scrape
 //! does it too).

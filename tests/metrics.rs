@@ -19,9 +19,14 @@ use simplejwt::service::LogSink;
 /// An app over a fresh SQLite database with `pairs`, its events and requests
 /// counted in its own [`Metrics`], `/metrics` mounted.
 async fn metered(pairs: &[(&str, &str)]) -> TestApp {
+    metered_on(TestDb::sqlite(), pairs).await
+}
+
+/// [`metered`] over `db`.
+async fn metered_on(db: TestDb, pairs: &[(&str, &str)]) -> TestApp {
     let metrics = Metrics::new();
     let sink = metrics.clone();
-    let mut t = app_with(TestDb::sqlite(), pairs, move |b| {
+    let mut t = app_with(db, pairs, move |b| {
         b.event_sink(Arc::new(LogSink)).event_sink(Arc::new(sink))
     })
     .await;
@@ -103,45 +108,50 @@ async fn counters_move_with_logins_refreshes_and_401s() {
     assert_eq!(value(&text, &requests("/metrics", "GET", 200)), 1.0);
 }
 
-#[tokio::test]
-async fn rotations_blacklistings_reuse_and_throttling_are_counted() {
-    let t = metered(&[
-        ("PRESET", "hardened"),
-        ("LOGIN_THROTTLE_FREE_FAILURES", "1"),
-        ("REFRESH_REUSE_GRACE", "0s"),
-    ])
-    .await;
-    let (first, _) = t.pair("alice").await;
-    let rotated = t.refresh(&first).await;
-    rotated.expect_status(200);
-    // Presenting the rotated-out token again ends the session.
-    t.refresh(&first).await.expect_status(401);
-    let (other, _) = t.pair("carol").await;
-    t.blacklist(&other).await.expect_status(200);
-    // One free failure, then the next attempt is throttled (429).
-    t.login("carol", "wrong").await.expect_status(401);
-    t.login("carol", "wrong").await.expect_status(429);
+backend_tests!(
+    rotations_blacklistings_reuse_and_throttling_are_counted,
+    |db| async move {
+        let t = metered_on(
+            db,
+            &[
+                ("PRESET", "hardened"),
+                ("LOGIN_THROTTLE_FREE_FAILURES", "1"),
+                ("REFRESH_REUSE_GRACE", "0s"),
+            ],
+        )
+        .await;
+        let (first, _) = t.pair("alice").await;
+        let rotated = t.refresh(&first).await;
+        rotated.expect_status(200);
+        // Presenting the rotated-out token again ends the session.
+        t.refresh(&first).await.expect_status(401);
+        let (other, _) = t.pair("carol").await;
+        t.blacklist(&other).await.expect_status(200);
+        // One free failure, then the next attempt is throttled (429).
+        t.login("carol", "wrong").await.expect_status(401);
+        t.login("carol", "wrong").await.expect_status(429);
 
-    let text = scrape(&t).await;
-    assert_eq!(value(&text, "simplejwt_refreshes_total"), 1.0);
-    assert_eq!(value(&text, "simplejwt_rotations_total"), 1.0);
-    assert_eq!(value(&text, "simplejwt_reuse_detections_total"), 1.0);
-    assert_eq!(value(&text, "simplejwt_blacklistings_total"), 1.0);
-    assert_eq!(value(&text, "simplejwt_throttled_requests_total"), 1.0);
-    assert_eq!(value(&text, &requests("/api/token/", "POST", 429)), 1.0);
-    // Levels read at the scrape: nobody waits for a hash now; the SQLite
-    // readers are there.
-    assert_eq!(value(&text, "simplejwt_password_queue_depth"), 0.0);
-    assert_eq!(value(&text, "simplejwt_db_queued_writes"), 0.0);
-    assert!(
-        value(&text, "simplejwt_db_connections_max") >= 1.0,
-        "{text}"
-    );
-    assert!(
-        value(&text, "simplejwt_db_connections_open") >= 1.0,
-        "{text}"
-    );
-}
+        let text = scrape(&t).await;
+        assert_eq!(value(&text, "simplejwt_refreshes_total"), 1.0);
+        assert_eq!(value(&text, "simplejwt_rotations_total"), 1.0);
+        assert_eq!(value(&text, "simplejwt_reuse_detections_total"), 1.0);
+        assert_eq!(value(&text, "simplejwt_blacklistings_total"), 1.0);
+        assert_eq!(value(&text, "simplejwt_throttled_requests_total"), 1.0);
+        assert_eq!(value(&text, &requests("/api/token/", "POST", 429)), 1.0);
+        // Levels read at the scrape: nobody waits for a hash or a write now;
+        // the pool (PostgreSQL) or the readers (SQLite) have connections open.
+        assert_eq!(value(&text, "simplejwt_password_queue_depth"), 0.0);
+        assert_eq!(value(&text, "simplejwt_db_queued_writes"), 0.0);
+        assert!(
+            value(&text, "simplejwt_db_connections_max") >= 1.0,
+            "{text}"
+        );
+        assert!(
+            value(&text, "simplejwt_db_connections_open") >= 1.0,
+            "{text}"
+        );
+    }
+);
 
 #[tokio::test]
 async fn the_route_label_is_the_template_never_the_raw_path() {
