@@ -15,6 +15,7 @@
 //! - [`password`]: argon2id, Django hash formats, the bounded hashing pool.
 //! - [`http`]: the endpoints and the router; [`auth`]: extractors.
 //! - [`server`]: the serving loop of the binary: timeouts, connection cap, signals.
+//! - [`metrics`]: Prometheus series from the service's events and per-route request counts.
 //! - [`error`]: every client-visible error and its one mapping to HTTP.
 //! - [`django_import`]: moving from Django: users and the token blacklist, idempotently.
 //!
@@ -37,6 +38,7 @@ pub mod http;
 pub mod keys;
 #[cfg(feature = "cli")]
 pub mod logging;
+pub mod metrics;
 pub mod password;
 pub mod server;
 pub mod service;

@@ -144,8 +144,8 @@ async fn bodies_up_to_the_limit_are_read_and_larger_ones_are_413() {
 async fn configured_body_limit_applies_to_every_token_endpoint() {
     let app = app(TestDb::sqlite(), &[]).await;
     let state = AppState {
-        service: app.service.clone(),
         max_body_bytes: 1024,
+        ..AppState::new(app.service.clone())
     };
     let server = Server::start(make_app(state)).await;
     let client = http_client();

@@ -9,10 +9,13 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use rand::distributions::{Alphanumeric, DistString};
 use simplejwt::http::{app, AppState};
+use simplejwt::metrics::Metrics;
 use simplejwt::server::{self, Https, Limits, Redirect, RedirectHost, Signals, Tls};
-use simplejwt::service::AuthService;
+use simplejwt::service::{AuthService, LogSink};
 use simplejwt::settings::Secret;
 use simplejwt::store::{Database, NewUser};
 
@@ -67,7 +70,15 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
-    let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
+    let metrics = config.server.metrics().then(Metrics::new);
+    let mut service = AuthService::builder(settings, store.clone(), config.hasher()?);
+    if let Some(metrics) = &metrics {
+        // Events go to the log as without metrics, and to the counters.
+        service = service
+            .event_sink(Arc::new(LogSink))
+            .event_sink(Arc::new(metrics.clone()));
+    }
+    let service = service.build()?;
     create_initial_admin(&*store, &service, &config.admin_password_file()).await?;
     if service.social_login_enabled() {
         // Discovery at start, in the background: a provider that is down
@@ -96,10 +107,18 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         None => None,
     };
     let reload = https.as_ref().map(|h| h.tls.clone());
-    let state = AppState {
-        service,
-        max_body_bytes: config.server.max_body_bytes() as usize,
-    };
+    let mut state = AppState::new(service);
+    state.max_body_bytes = config.server.max_body_bytes() as usize;
+    // Tasks that live as long as the serving loop.
+    let mut background = Vec::new();
+    if let Some(metrics) = &metrics {
+        let bind = config.server.metrics_bind();
+        state = state.with_metrics(metrics.clone(), bind.is_none());
+        background.push(tokio::spawn(upkeep(metrics.clone())));
+        if let Some(bind) = bind {
+            background.push(serve_metrics(bind, state.clone()).await?);
+        }
+    }
     let reloading = state.service.clone();
     let on_reload = move || {
         match reloading.reload_keys() {
@@ -116,6 +135,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let stopped = server::serve(listener, app(state), &limits, signals, https, on_reload)
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
+    background.iter().for_each(tokio::task::JoinHandle::abort);
     tracing::debug!(?stopped, "serving loop ended");
     store.close().await;
     tracing::info!("simplejwt stopped");
@@ -148,6 +168,36 @@ async fn redirect_listener(
         .unwrap_or_else(|_| bind.to_owned());
     tracing::info!(address = %local, "redirecting plain HTTP on http://{local}/ to HTTPS");
     Ok(Some((listener, Redirect::new(host, port))))
+}
+
+/// Folds the latency histograms' samples every few seconds, so they do not
+/// pile up between scrapes.
+async fn upkeep(metrics: Metrics) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        metrics.run_upkeep();
+    }
+}
+
+/// `METRICS_BIND`: `/metrics` alone on its own listener (plain axum: a
+/// scraper on a private address needs none of the API's connection
+/// limits). Ends when the API's serving loop does (the task is aborted).
+async fn serve_metrics(bind: &str, state: AppState) -> CliResult<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {bind} (METRICS_BIND): {e}")))?;
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| bind.to_owned());
+    tracing::info!(address = %local, "metrics on http://{local}/metrics");
+    let router = simplejwt::http::metrics::router(state);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
+    }))
 }
 
 /// One SQLite file is served by one process: the in-memory login-failure

@@ -18,6 +18,8 @@
 //!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
 //! - [`oidc`]: social login with OpenID Connect providers (`OIDC_PROVIDERS`).
 //! - [`access_log`]: request ids and one access line per request.
+//! - [`metrics`]: requests counted per route, `GET /metrics` (with
+//!   [`AppState::metrics`]).
 
 pub mod access_log;
 pub mod auth;
@@ -30,6 +32,7 @@ mod json_body;
 pub mod jwks;
 pub mod logout;
 pub mod metadata;
+pub mod metrics;
 mod negotiate;
 pub mod oidc;
 pub mod protected;
@@ -50,8 +53,9 @@ use axum::Router;
 
 pub use body::{Credentials, DrfBody, DrfFields, Login, RefreshField, TokenField, VerifyField};
 pub use response::{fix_challenge, AuthRejection, JsonAnswer};
-pub use routes::{Endpoint, Routes};
+pub use routes::{Endpoint, RouteKind, Routes};
 
+use crate::metrics::Metrics;
 use crate::service::AuthService;
 
 /// Default request body limit: 64 KiB (credentials and tokens are far smaller).
@@ -64,15 +68,33 @@ pub struct AppState {
     pub service: AuthService,
     /// Request bodies over this many bytes are refused with 413.
     pub max_body_bytes: usize,
+    /// Prometheus metrics ([`crate::metrics`]): with them, [`app`] counts
+    /// every request; `None` (the default): nothing is counted, nothing added.
+    /// The service's events are counted when the same [`Metrics`] is one of
+    /// its sinks ([`crate::service::AuthServiceBuilder::event_sink`]).
+    pub metrics: Option<Metrics>,
+    /// Whether [`app`] mounts `GET /metrics` (with [`AppState::metrics`]);
+    /// `false` when a listener of its own serves [`metrics::router`].
+    pub metrics_route: bool,
 }
 
 impl AppState {
-    /// State with the default body limit.
+    /// State with the default body limit, no metrics.
     pub fn new(service: AuthService) -> Self {
         Self {
             service,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            metrics: None,
+            metrics_route: false,
         }
+    }
+
+    /// With `metrics` counted, and `GET /metrics` mounted by [`app`] when
+    /// `route` is true.
+    pub fn with_metrics(mut self, metrics: Metrics, route: bool) -> Self {
+        self.metrics = Some(metrics);
+        self.metrics_route = route;
+        self
     }
 }
 
@@ -98,23 +120,35 @@ pub fn router(state: AppState, prefix: &str) -> Router {
 /// ([`web`]), a redirect to the slashed path for paths missing their trailing
 /// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
 /// instead of a dropped connection if a handler panics, and request ids with
-/// one access line per request ([`access_log`]).
+/// one access line per request ([`access_log`]). With [`AppState::metrics`],
+/// every request is counted by route ([`metrics::layer`]) and, with
+/// [`AppState::metrics_route`], `GET /metrics` is mounted.
 pub fn app(state: AppState) -> Router {
-    let page = web::router(state.service.settings());
     let cookies = state.service.settings().auth_cookie();
-    let api = Routes::new(state)
+    let metrics = state.metrics.clone();
+    let metrics_route = metrics.is_some() && state.metrics_route;
+    let mut routes = Routes::new(state)
         .token_endpoints("/api/token", &Endpoint::ALL)
         .protected("/api/protected/")
         .sessions("/api/sessions/")
         .health("")
         .jwks("/.well-known/jwks.json")
-        .oidc("/api/oidc")
-        .into_router_with_fallback();
-    let api = if cookies { api.merge(page) } else { api };
-    let router = api
+        .oidc("/api/oidc");
+    if metrics_route {
+        routes = routes.metrics("/metrics");
+    }
+    if cookies {
+        routes = routes.web_page();
+    }
+    let router = routes
+        .into_router_with_fallback()
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             response::panic_response,
         ));
+    let router = match metrics {
+        Some(metrics) => metrics::layer(router, metrics),
+        None => router,
+    };
     access_log::layer(router)
 }

@@ -17,7 +17,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, jwks, logout, oidc, protected, sessions, token_blacklist, token_obtain,
+    health, jwks, logout, metrics, oidc, protected, sessions, token_blacklist, token_obtain,
     token_obtain_sliding, token_refresh, token_refresh_sliding, token_verify, AppState,
 };
 use crate::error::ApiError;
@@ -185,10 +185,56 @@ async fn oidc_headers(mut res: Response) -> Response {
     res
 }
 
+/// What a mounted route serves: the operations routes (metrics, the example
+/// page) skip DRF's content negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteKind {
+    /// A token endpoint.
+    Token(Endpoint),
+    /// The tutorials' protected view.
+    Protected,
+    /// The JWKS document.
+    Jwks,
+    /// The device list (`GET`).
+    SessionList,
+    /// One session of the device list (`DELETE`).
+    Session,
+    /// `/healthz`.
+    Healthz,
+    /// `/readyz`.
+    Readyz,
+    /// `/metrics` ([`super::metrics`]).
+    Metrics,
+    /// The example page and its files ([`super::web`], with `AUTH_COOKIE`).
+    Page,
+    /// Social login (`OIDC_PROVIDERS`, [`super::oidc`]).
+    Oidc,
+}
+
+impl RouteKind {
+    /// Whether DRF's content negotiation (406) applies: every API route,
+    /// not the operators' and documentation routes, whose clients send
+    /// their own `Accept` (a Prometheus scraper, a browser loading a script).
+    fn negotiated(self) -> bool {
+        !matches!(
+            self,
+            RouteKind::Metrics | RouteKind::Page
+        )
+    }
+}
+
+/// One mounted route.
+struct Mounted {
+    path: String,
+    methods: MethodRouter<AppState>,
+    kind: RouteKind,
+}
+
 /// A route table under construction.
 pub struct Routes {
     state: AppState,
-    routes: Vec<(String, MethodRouter<AppState>)>,
+    routes: Vec<Mounted>,
 }
 
 impl std::fmt::Debug for Routes {
@@ -214,9 +260,17 @@ impl Routes {
             let methods = self
                 .with_csrf(endpoint.methods(), endpoint.csrf_rule())
                 .layer(middleware::map_response(token_headers));
-            self.routes.push((path, methods));
+            self.push(path, methods, RouteKind::Token(endpoint));
         }
         self
+    }
+
+    fn push(&mut self, path: String, methods: MethodRouter<AppState>, kind: RouteKind) {
+        self.routes.push(Mounted {
+            path,
+            methods,
+            kind,
+        });
     }
 
     /// With `AUTH_COOKIE`, `methods` behind the CSRF guard; without, as they are.
@@ -236,7 +290,7 @@ impl Routes {
         let methods = self
             .with_csrf(methods, CsrfRule::Session)
             .layer(middleware::map_response(protected_headers));
-        self.routes.push((path.to_owned(), methods));
+        self.push(path.to_owned(), methods, RouteKind::Protected);
         self
     }
 
@@ -245,7 +299,7 @@ impl Routes {
         let methods = get(jwks::jwks)
             .fallback(jwks::other_method)
             .layer(middleware::map_response(jwks_headers));
-        self.routes.push((path.to_owned(), methods));
+        self.push(path.to_owned(), methods, RouteKind::Jwks);
         self
     }
 
@@ -261,8 +315,8 @@ impl Routes {
             .with_csrf(one, CsrfRule::Session)
             .layer(middleware::map_response(sessions_one_headers));
         let path = format!("{}/", path.trim_end_matches('/'));
-        self.routes.push((format!("{path}{{id}}/"), one));
-        self.routes.push((path, list));
+        self.push(format!("{path}{{id}}/"), one, RouteKind::Session);
+        self.push(path, list, RouteKind::SessionList);
         self
     }
 
@@ -308,7 +362,9 @@ impl Routes {
                 session(delete(oidc::unlink)),
             ),
         ];
-        self.routes.extend(routes);
+        for (path, methods) in routes {
+            self.push(path, methods, RouteKind::Oidc);
+        }
         self
     }
 
@@ -322,16 +378,39 @@ impl Routes {
                 .fallback(health::other_method)
                 .layer(middleware::map_response(health::probe_headers))
         };
-        self.routes
-            .push((format!("{prefix}/healthz"), probe(get(health::healthz))));
-        self.routes
-            .push((format!("{prefix}/readyz"), probe(get(health::readyz))));
+        let healthz = probe(get(health::healthz));
+        self.push(format!("{prefix}/healthz"), healthz, RouteKind::Healthz);
+        let readyz = probe(get(health::readyz));
+        self.push(format!("{prefix}/readyz"), readyz, RouteKind::Readyz);
+        self
+    }
+
+    /// Mounts the Prometheus exposition at `path` (e.g. `/metrics`), answered
+    /// when the state has [`AppState::metrics`] (404 otherwise); see
+    /// [`super::metrics`].
+    pub fn metrics(mut self, path: &str) -> Self {
+        let methods = get(metrics::metrics).fallback(metrics::other_method);
+        self.push(path.to_owned(), methods, RouteKind::Metrics);
+        self
+    }
+
+    /// Mounts the example page at `/` and its files under `/static/`
+    /// ([`super::web`]).
+    pub fn web_page(mut self) -> Self {
+        for (path, methods) in super::web::routes(self.state.service.settings()) {
+            self.push(path.to_owned(), methods, RouteKind::Page);
+        }
         self
     }
 
     /// The paths mounted so far.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.routes.iter().map(|(p, _)| p.as_str())
+        self.routes.iter().map(|r| r.path.as_str())
+    }
+
+    /// The routes mounted so far: path (axum's template) and kind.
+    pub fn mounted(&self) -> impl Iterator<Item = (&str, RouteKind)> {
+        self.routes.iter().map(|r| (r.path.as_str(), r.kind))
     }
 
     /// A router of exactly these routes, with DRF's content negotiation
@@ -339,12 +418,24 @@ impl Routes {
     /// every 401. Unknown paths fall through (to the enclosing app's fallback).
     pub fn into_router(self) -> Router {
         let challenge = challenge(self.state.service.settings());
-        let mut router = Router::new();
-        for (path, methods) in self.routes {
-            router = router.route(&path, methods);
+        let counted = self.state.metrics.is_some();
+        let (api, operations): (Vec<_>, Vec<_>) =
+            self.routes.into_iter().partition(|r| r.kind.negotiated());
+        let add = |router: Router<AppState>, r: Mounted| {
+            let methods = if counted {
+                r.methods.layer(metrics::stamp(&r.path))
+            } else {
+                r.methods
+            };
+            router.route(&r.path, methods)
+        };
+        let mut router = api.into_iter().fold(Router::new(), add);
+        if router.has_routes() {
+            router = router.route_layer(middleware::from_fn(negotiate));
         }
+        // Added after the negotiation's `route_layer`, so outside it.
+        let router = operations.into_iter().fold(router, add);
         router
-            .route_layer(middleware::from_fn(negotiate))
             .layer(middleware::from_fn_with_state(challenge, fix_challenge))
             .with_state(self.state)
     }

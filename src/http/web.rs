@@ -10,11 +10,11 @@
 //! cookie and header names), so answering it costs no work per request.
 
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, MethodRouter};
 use http::{header, HeaderValue};
 
 use super::cookies::TokenCookie;
+use super::AppState;
 use crate::settings::Settings;
 
 const INDEX: &str = include_str!("web/index.html");
@@ -26,24 +26,26 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
                        connect-src 'self'; img-src 'self'; form-action 'self'; \
                        base-uri 'none'; frame-ancestors 'none'";
 
-/// The page at `/` and its files under `/static/`.
-pub fn router(settings: &Settings) -> Router {
+/// The page at `/` and its files under `/static/`, for the route table
+/// ([`super::Routes::web_page`]).
+pub fn routes(settings: &Settings) -> [(&'static str, MethodRouter<AppState>); 3] {
     let index = INDEX
         .replace("{{CSRF_COOKIE}}", &TokenCookie::Csrf.name(settings))
         .replace("{{CSRF_HEADER}}", settings.csrf_header_name());
-    Router::new()
-        .route(
+    [
+        (
             "/",
             get(move || async move { page("text/html; charset=utf-8", index) }),
-        )
-        .route(
+        ),
+        (
             "/static/app.js",
             get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
+        ),
+        (
             "/static/style.css",
             get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }),
-        )
+        ),
+    ]
 }
 
 fn page(content_type: &'static str, body: impl Into<String>) -> impl IntoResponse {

@@ -6,6 +6,7 @@
 
 use super::AuthService;
 use crate::error::AuthError;
+use crate::store::PoolStats;
 
 impl AuthService {
     /// `Ok` when our database answers within the store's deadline and its
@@ -18,5 +19,11 @@ impl AuthService {
             tracing::warn!(%cause, "not ready");
             AuthError::Unavailable
         })
+    }
+
+    /// How our database's connections are used right now (for the metrics;
+    /// no query is run).
+    pub fn database_pool(&self) -> PoolStats {
+        self.inner.database.pool_stats()
     }
 }

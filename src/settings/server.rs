@@ -101,6 +101,15 @@ declare_settings! {
 
     // ==== operations: metrics, health, logs ==========================
     // (declarations of operations options go here)
+    /// Prometheus metrics at `GET /metrics`: requests and latency per route
+    /// and status, logins, refreshes, rotations, blacklistings, reuse
+    /// detections, throttled logins, the hashing queue, database connections
+    /// (README: "Operating the server"). Off: nothing is counted.
+    "METRICS" metrics: Flag = "false";
+    /// With METRICS: serve `/metrics` on this address (e.g.
+    /// `127.0.0.1:9100`) instead of on BIND, so it is not public. None: on
+    /// BIND, beside the API.
+    "METRICS_BIND" metrics_bind: OptionalText = "None";
     /// Log lines on stderr: `human` (one readable line each) or `json` (one
     /// JSON object per line, for a log collector). Either way, one access
     /// line per request at `info` with its request id.

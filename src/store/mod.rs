@@ -66,7 +66,7 @@ pub use model::{
     RotationRules, SessionRecord, User,
 };
 pub use options::StoreOptions;
-pub use traits::{Database, IdentityStore, TokenStore, UserStore};
+pub use traits::{Database, IdentityStore, PoolStats, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement

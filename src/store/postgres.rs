@@ -36,7 +36,7 @@ use super::model::{
 use super::options::StoreOptions;
 use super::sql::{self, Param};
 use super::token_writes::{self, apply, Applied, Cell, Col, TokenWrite, TokenWriter, Tx};
-use super::traits::{Database, IdentityStore, TokenStore, UserStore};
+use super::traits::{Database, IdentityStore, PoolStats, TokenStore, UserStore};
 use super::url::Backend;
 
 /// A PostgreSQL database behind a lazily connecting pool.
@@ -549,6 +549,15 @@ impl TokenStore for PgDatabase {
 impl Database for PgDatabase {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            max: self.pool.options().get_max_connections(),
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            queued_writes: None,
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -326,4 +326,30 @@ pub trait Database: UserStore + TokenStore + IdentityStore {
     ) -> Option<std::sync::Arc<dyn super::counters::FailureCounters>> {
         None
     }
+
+    /// How the connections are used right now, for the metrics
+    /// (`crate::metrics`): read at each scrape, no query is run.
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
+}
+
+/// A point-in-time view of a [`Database`]'s connections (each value read on
+/// its own, not one consistent snapshot).
+///
+/// PostgreSQL: sqlx's `PgPool` (`open` = `PgPool::size`, `idle` =
+/// `PgPool::num_idle`, `max` = `DB_MAX_CONNECTIONS`). SQLite: the read-only
+/// connections of the readers (a connection in use is one whose lock is
+/// held), and the writes waiting for the one writer thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Connections the pool may hold at most.
+    pub max: u32,
+    /// Connections open right now (in use or idle).
+    pub open: u32,
+    /// Open connections not in use right now.
+    pub idle: u32,
+    /// SQLite only: writes queued for the writer thread and not yet started.
+    pub queued_writes: Option<u64>,
 }

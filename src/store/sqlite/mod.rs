@@ -37,7 +37,7 @@ use super::model::{
 use super::options::StoreOptions;
 use super::sql::{self, Param};
 use super::token_writes::{self, Applied, TokenWrite, TokenWriter};
-use super::traits::{Database, TokenStore, UserStore};
+use super::traits::{Database, PoolStats, TokenStore, UserStore};
 use super::url::{create_private, Access, Backend, SqliteTarget};
 use conn::{
     classify_code, execute, insert_returning, query_opt, session_row, user_row, FileConfig,
@@ -354,6 +354,16 @@ impl TokenStore for SqliteDatabase {
 impl Database for SqliteDatabase {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let (max, open, idle) = self.reader.usage();
+        PoolStats {
+            max,
+            open,
+            idle,
+            queued_writes: Some(self.writer.queued()),
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

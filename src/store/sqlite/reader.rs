@@ -98,6 +98,25 @@ impl Reader {
         }
     }
 
+    /// `(slots, open, idle)`: the connections there may be, those open, and
+    /// those open and not in use (their lock is free) right now.
+    pub(super) fn usage(&self) -> (u32, u32, u32) {
+        let (mut open, mut idle) = (0u32, 0u32);
+        for slot in &self.connections {
+            match slot.try_lock() {
+                Ok(conn) if conn.is_some() => {
+                    open += 1;
+                    idle += 1;
+                }
+                Ok(_) => {}
+                // In use: a connection is open in it (or being opened).
+                Err(_) => open += 1,
+            }
+        }
+        let slots = u32::try_from(self.connections.len()).unwrap_or(u32::MAX);
+        (slots, open, idle)
+    }
+
     /// Closes every connection; later reads fail as unavailable.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Release);

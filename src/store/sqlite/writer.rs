@@ -27,7 +27,8 @@
 //! of writes nobody waits for.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
@@ -74,6 +75,8 @@ enum Job {
 /// queue is empty.
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not yet taken by the thread (the metrics' write queue).
+    queued: Arc<AtomicU64>,
     deadline: Duration,
     faults: FaultLog,
 }
@@ -93,13 +96,19 @@ impl Writer {
             }
         };
         let (jobs, queue) = mpsc::channel();
-        let mut state = State { config, conn };
+        let queued = Arc::new(AtomicU64::new(0));
+        let mut state = State {
+            config,
+            conn,
+            queued: queued.clone(),
+        };
         std::thread::Builder::new()
             .name("simplejwt-sqlite-writer".into())
             .spawn(move || state.serve(queue))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self {
             jobs,
+            queued,
             deadline,
             faults: FaultLog::new("writes"),
         })
@@ -163,10 +172,26 @@ impl Writer {
         &self.faults
     }
 
+    /// Writes waiting for the thread right now (not yet started).
+    pub(super) fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Queues `job`, counted until the thread takes it; `false` when the
+    /// thread is gone.
+    fn send(&self, job: Job) -> bool {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.jobs.send(job).is_ok();
+        if !sent {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
     /// Finishes the queued work, closes the connection and stops the thread.
     pub(super) async fn close(&self) {
         let (ack, done) = oneshot::channel();
-        if self.jobs.send(Job::Stop(ack)).is_ok() {
+        if self.send(Job::Stop(ack)) {
             let _ = tokio::time::timeout(self.deadline, done).await;
         }
     }
@@ -184,7 +209,9 @@ impl Writer {
         job: Job,
         answer: oneshot::Receiver<Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        self.jobs.send(job).map_err(|_| StoreError::closed())?;
+        if !self.send(job) {
+            return Err(StoreError::closed());
+        }
         match tokio::time::timeout(self.deadline, answer).await {
             Ok(Ok(result)) => result,
             // Closed meanwhile, or a panic in the job (logged by the writer).
@@ -200,6 +227,8 @@ impl Writer {
 struct State {
     config: FileConfig,
     conn: Option<Connection>,
+    /// [`Writer::queued`], taken down as each job is received.
+    queued: Arc<AtomicU64>,
 }
 
 impl State {
@@ -209,7 +238,10 @@ impl State {
             let job = match next.take() {
                 Some(job) => job,
                 None => match queue.recv() {
-                    Ok(job) => job,
+                    Ok(job) => {
+                        self.queued.fetch_sub(1, Ordering::Relaxed);
+                        job
+                    }
                     Err(_) => return, // every handle is gone
                 },
             };
@@ -218,8 +250,12 @@ impl State {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
-                            Ok(Job::Token(job)) => batch.push(job),
+                            Ok(Job::Token(job)) => {
+                                self.queued.fetch_sub(1, Ordering::Relaxed);
+                                batch.push(job);
+                            }
                             Ok(other) => {
+                                self.queued.fetch_sub(1, Ordering::Relaxed);
                                 next = Some(other);
                                 break;
                             }
