@@ -363,6 +363,7 @@ fn help_of_every_command_exits_0_and_describes_it() {
         "setactive",
         "sessions",
         "logout",
+        "identities",
         "flushexpiredtokens",
         "import-django",
         "keygen",
@@ -383,6 +384,7 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("setactive", "Activate or deactivate a user"),
         ("sessions", "live sessions"),
         ("logout", "End a user's sessions"),
+        ("identities", "provider identities"),
         ("flushexpiredtokens", "(plus LEEWAY) has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
@@ -486,6 +488,74 @@ async fn createuser_refuses_bad_names_and_passwords_with_status_2() {
     server.stop_gracefully();
 }
 
+#[tokio::test]
+async fn weak_passwords_are_refused_as_django_refuses_them_unless_skipped() {
+    let sandbox = Sandbox::new();
+    let create = |password: &str, flags: &[&str]| {
+        let mut args = vec![
+            "createuser",
+            "alice",
+            "--password-stdin",
+            "--email",
+            "alice@example.com",
+        ];
+        args.extend_from_slice(flags);
+        sandbox.run(&args, &[], Some(password.as_bytes()))
+    };
+    // Django 5.2's default validators, its messages.
+    for (password, messages) in [
+        (
+            "x",
+            &[
+                "This password is too short. It must contain at least 8 characters.",
+                "This password is too common.",
+            ][..],
+        ),
+        (
+            "12345678",
+            &[
+                "This password is too common.",
+                "This password is entirely numeric.",
+            ],
+        ),
+        ("alice1", &["The password is too similar to the username."]),
+        ("Password", &["This password is too common."]),
+    ] {
+        let run = create(password, &[]);
+        run.assert_code(2, &format!("createuser with {password:?}"))
+            .assert_stderr_contains("--skip-password-validation", password);
+        for message in messages {
+            run.assert_stderr_contains(message, password);
+        }
+    }
+    assert!(
+        !sandbox.path("db.sqlite3").exists() || {
+            let check = sandbox.run(&["check"], &[], None);
+            check.stdout.contains("0 user(s)")
+        },
+        "no refused createuser made an account"
+    );
+    // The explicit override, for when the operator means it.
+    create("x", &["--skip-password-validation"])
+        .assert_code(0, "createuser --skip-password-validation");
+    // changepassword applies the same rules, with the user's own attributes.
+    let change = |password: &str, flags: &[&str]| {
+        let mut args = vec!["changepassword", "alice", "--password-stdin"];
+        args.extend_from_slice(flags);
+        sandbox.run(&args, &[], Some(password.as_bytes()))
+    };
+    change("alice@example", &[])
+        .assert_code(2, "changepassword too similar to the e-mail")
+        .assert_stderr_contains("too similar to the", "changepassword");
+    change("qwerty123", &[])
+        .assert_code(2, "changepassword to a common password")
+        .assert_stderr_contains("This password is too common.", "changepassword");
+    change("an-acceptable-passphrase", &[]).assert_code(0, "changepassword");
+    let server = sandbox.serve(&[]);
+    server.tokens("alice", "an-acceptable-passphrase").await;
+    server.stop_gracefully();
+}
+
 #[test]
 fn password_commands_without_a_terminal_require_password_stdin() {
     let sandbox = Sandbox::new();
@@ -498,6 +568,27 @@ fn password_commands_without_a_terminal_require_password_stdin() {
         .run(&["changepassword", "alice"], &[], None)
         .assert_code(2, "changepassword without a terminal")
         .assert_stderr_contains("--password-stdin", "changepassword without a terminal");
+}
+
+#[test]
+fn an_unreachable_postgres_is_named_with_its_host_and_cause() {
+    let sandbox = Sandbox::new();
+    let port = free_port(); // nothing listens there
+    let url = format!("postgres://127.0.0.1:{port}/auth");
+    for command in [&["migrate"][..], &["createuser", "bob", "--password-stdin"]] {
+        let run = sandbox.run(
+            command,
+            &[("DATABASE_URL", &url)],
+            Some(b"a-good-passphrase-1"),
+        );
+        run.assert_code(1, &format!("{command:?} against a closed port"))
+            .assert_stderr_contains(
+                &format!("cannot connect to PostgreSQL at 127.0.0.1:{port} (database \"auth\""),
+                "the host and database",
+            )
+            .assert_stderr_contains("Connection refused", "the cause");
+        assert!(!run.stderr.contains("pool timed out"), "{}", run.stderr);
+    }
 }
 
 // ---- one SQLite file, one server ---------------------------------------------
@@ -1175,4 +1266,71 @@ async fn flushexpiredtokens_deletes_expired_tokens_and_keeps_live_blacklist_entr
     assert_eq!(status, 401, "blacklisted refresh token accepted: {body}");
     assert_eq!(body["detail"], "Token is blacklisted");
     server.stop_gracefully();
+}
+
+#[tokio::test]
+async fn identities_lists_and_unlinks_but_never_the_last_way_to_sign_in() {
+    use simplejwt::store::{NewIdentity, NewUser, StoreOptions};
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let url = format!("sqlite://{}", sandbox.path("db.sqlite3").display());
+    let store = simplejwt::store::connect(&url, &StoreOptions::default())
+        .await
+        .expect("connect");
+    let identity = |sub: &str| NewIdentity {
+        provider: "google".into(),
+        issuer: "https://accounts.google.com".into(),
+        subject: sub.into(),
+        email: format!("{sub}@example.com"),
+    };
+    let alice = store.user_by_username("alice").await.unwrap().unwrap();
+    let linked = store
+        .link_identity(alice.id, &identity("a-1"), 1)
+        .await
+        .unwrap();
+    // A social-only account: an unusable password and one identity.
+    let social = NewUser {
+        username: "sam".into(),
+        password_hash: "!unusable".into(),
+        email: String::new(),
+        is_active: true,
+        is_staff: false,
+        is_superuser: false,
+    };
+    let sam = store
+        .create_user_with_identity(&social, &identity("s-1"), 1)
+        .await
+        .unwrap();
+    let sams = store.identities_of(sam.id).await.unwrap();
+    store.close().await;
+
+    let listed = sandbox.run(&["identities", "list", "alice"], &[], None);
+    listed.assert_code(0, "identities list");
+    assert!(
+        listed.stdout.starts_with(&format!(
+            "{}\tgoogle\thttps://accounts.google.com\ta-1\t",
+            linked.id
+        )),
+        "{}",
+        listed.stdout
+    );
+    sandbox
+        .run(
+            &["identities", "unlink", "sam", &sams[0].id.to_string()],
+            &[],
+            None,
+        )
+        .assert_code(1, "unlinking the last way in")
+        .assert_stderr_contains("last way to sign in", "identities unlink sam");
+    sandbox
+        .run(
+            &["identities", "unlink", "alice", &linked.id.to_string()],
+            &[],
+            None,
+        )
+        .assert_code(0, "identities unlink alice");
+    let listed = sandbox.run(&["identities", "list", "alice"], &[], None);
+    listed
+        .assert_code(0, "identities list")
+        .assert_stderr_contains("0 identit(ies)", "after unlinking");
 }

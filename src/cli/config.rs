@@ -46,6 +46,13 @@ fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => f.to_string(),
         toml::Value::Boolean(b) => b.to_string(),
+        // An array of tables (`[[simple_jwt.OIDC_PROVIDERS]]`) is a setting
+        // whose text form is JSON.
+        toml::Value::Array(items) if items.iter().any(toml::Value::is_table) => {
+            serde_json::to_string(value).map_err(|e| {
+                Failure::Config(format!("setting {name}: cannot be read as JSON: {e}"))
+            })?
+        }
         toml::Value::Array(items) => items
             .iter()
             .map(|v| toml_to_text(name, v))
@@ -212,10 +219,25 @@ impl Config {
         } else {
             store.check_schema().await
         };
-        prepared.map_err(|e| {
-            Failure::Runtime(format!("database {}: {e}", self.database_file_label()))
-        })?;
+        if let Err(e) = prepared {
+            return Err(self.unreachable(e).await);
+        }
         Ok(store)
+    }
+
+    /// A database error as the operator should read it: when the database
+    /// is unavailable, one direct connection says why (host, port, cause)
+    /// instead of the pool's "timed out while waiting for an open connection".
+    pub async fn unreachable(&self, e: simplejwt::store::StoreError) -> Failure {
+        let label = self.database_file_label();
+        if matches!(e, simplejwt::store::StoreError::Unavailable(_)) {
+            let timeout = self.server.store_options().connect_timeout;
+            if let Some(why) = simplejwt::store::diagnose(self.server.database_url(), timeout).await
+            {
+                return Failure::Runtime(format!("database {label}: {why}"));
+            }
+        }
+        Failure::Runtime(format!("database {label}: {e}"))
     }
 
     /// The password hasher.

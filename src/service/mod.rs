@@ -15,6 +15,7 @@ mod obtain;
 mod refresh;
 mod refresh_sliding;
 mod sessions;
+pub mod social;
 pub mod throttle;
 mod validate;
 mod verify;
@@ -26,6 +27,7 @@ pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 pub use sessions::{LogoutScope, SessionView};
+pub use social::{BrowserFinish, BrowserStart};
 pub use throttle::Throttle;
 
 use std::sync::Arc;
@@ -78,6 +80,8 @@ struct Inner {
     sinks: Vec<Arc<dyn EventSink>>,
     /// `LOGIN_THROTTLE`: the rule over shared or in-process counters.
     throttle: Option<Throttle>,
+    /// `OIDC_PROVIDERS`: social login, when any provider is configured.
+    social: Option<social::SocialLogin>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -378,6 +382,8 @@ impl AuthServiceBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
             Throttle::new(&self.settings, counters)
         });
+        let social = social::SocialLogin::from_settings(&self.settings)
+            .map_err(|m| SettingsError::new("OIDC_PROVIDERS", m))?;
         let mut sinks = self.sinks;
         if sinks.is_empty() {
             sinks.push(Arc::new(LogSink));
@@ -401,6 +407,7 @@ impl AuthServiceBuilder {
                 claims_hook: self.claims_hook,
                 sinks,
                 throttle,
+                social,
             }),
         })
     }

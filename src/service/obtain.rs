@@ -38,12 +38,24 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
         let user = self.login(username, password, client).await?;
+        self.issue_pair(&user, client).await
+    }
+
+    /// The pair of a login that has established who `user` is (a password
+    /// here, an identity provider in `social`): mints it, starts its session
+    /// with the refresh token as the first of its family and, with
+    /// `UPDATE_LAST_LOGIN`, records the login time.
+    pub(super) async fn issue_pair(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<TokenPair, AuthError> {
         let now = Timestamp::now();
         let session = crate::token::new_jti();
-        let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
+        let mut refresh = self.token_for_user(user, TokenKind::Refresh, now);
         self.add_session_id(&mut refresh, &session);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
-        self.record_login(&user, &refresh, now, &session, client)
+        self.record_login(user, &refresh, now, &session, client)
             .await?;
         Ok(TokenPair {
             refresh: self.encode(&mut refresh)?,

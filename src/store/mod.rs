@@ -62,11 +62,11 @@ pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use import::{ImportedToken, TokensImported, UserConflict, UsersImported};
 pub use model::{
-    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord,
-    User,
+    AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
+    RotationRules, SessionRecord, User,
 };
 pub use options::StoreOptions;
-pub use traits::{Database, TokenStore, UserStore};
+pub use traits::{Database, IdentityStore, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement
@@ -89,4 +89,19 @@ pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Databa
         url::Target::Sqlite(target) => Arc::new(sqlite::SqliteDatabase::open(*target, options)?),
         url::Target::Postgres(target) => Arc::new(postgres::PgDatabase::connect(*target, options)),
     })
+}
+
+/// Why the database a URL names cannot be reached, found with one direct
+/// connection of its own: for PostgreSQL, the host, port, database and user
+/// and the driver's cause (connection refused, unknown host, password
+/// authentication failed, database does not exist), where the pool only
+/// says it "timed out while waiting for an open connection". `None` when
+/// that connection succeeds, for SQLite (whose errors name the file
+/// already) and for a URL [`connect`] refuses. For start-up and command-line
+/// messages, never a request path: each call opens a connection.
+pub async fn diagnose(url: &str, timeout: std::time::Duration) -> Option<String> {
+    match url::parse(url).ok()? {
+        url::Target::Sqlite(_) => None,
+        url::Target::Postgres(target) => postgres::diagnose(&target, timeout).await,
+    }
 }
