@@ -1267,3 +1267,70 @@ async fn flushexpiredtokens_deletes_expired_tokens_and_keeps_live_blacklist_entr
     assert_eq!(body["detail"], "Token is blacklisted");
     server.stop_gracefully();
 }
+
+#[tokio::test]
+async fn identities_lists_and_unlinks_but_never_the_last_way_to_sign_in() {
+    use simplejwt::store::{NewIdentity, NewUser, StoreOptions};
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-password", &[]);
+    let url = format!("sqlite://{}", sandbox.path("db.sqlite3").display());
+    let store = simplejwt::store::connect(&url, &StoreOptions::default())
+        .await
+        .expect("connect");
+    let identity = |sub: &str| NewIdentity {
+        provider: "google".into(),
+        issuer: "https://accounts.google.com".into(),
+        subject: sub.into(),
+        email: format!("{sub}@example.com"),
+    };
+    let alice = store.user_by_username("alice").await.unwrap().unwrap();
+    let linked = store
+        .link_identity(alice.id, &identity("a-1"), 1)
+        .await
+        .unwrap();
+    // A social-only account: an unusable password and one identity.
+    let social = NewUser {
+        username: "sam".into(),
+        password_hash: "!unusable".into(),
+        email: String::new(),
+        is_active: true,
+        is_staff: false,
+        is_superuser: false,
+    };
+    let sam = store
+        .create_user_with_identity(&social, &identity("s-1"), 1)
+        .await
+        .unwrap();
+    let sams = store.identities_of(sam.id).await.unwrap();
+    store.close().await;
+
+    let listed = sandbox.run(&["identities", "list", "alice"], &[], None);
+    listed.assert_code(0, "identities list");
+    assert!(
+        listed.stdout.starts_with(&format!(
+            "{}\tgoogle\thttps://accounts.google.com\ta-1\t",
+            linked.id
+        )),
+        "{}",
+        listed.stdout
+    );
+    sandbox
+        .run(
+            &["identities", "unlink", "sam", &sams[0].id.to_string()],
+            &[],
+            None,
+        )
+        .assert_code(1, "unlinking the last way in")
+        .assert_stderr_contains("last way to sign in", "identities unlink sam");
+    sandbox
+        .run(
+            &["identities", "unlink", "alice", &linked.id.to_string()],
+            &[],
+            None,
+        )
+        .assert_code(0, "identities unlink alice");
+    let listed = sandbox.run(&["identities", "list", "alice"], &[], None);
+    listed
+        .assert_code(0, "identities list")
+        .assert_stderr_contains("0 identit(ies)", "after unlinking");
+}

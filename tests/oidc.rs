@@ -476,6 +476,21 @@ async fn a_wrong_or_missing_state_or_cookie_is_refused_and_uses_the_flow_up() {
         ))
         .await;
     refused(&res, 400, "invalid_state");
+    // The right cookie and state, but the code comes from another issuer (RFC 9207).
+    let state = query(&back, "state").unwrap();
+    assert_eq!(
+        query(&back, "iss"),
+        Some(issuer(p)),
+        "the provider names itself"
+    );
+    let mixed_up = format!(
+        "/api/oidc/test/callback/?code={code}&state={state}&iss=https%3A%2F%2Fevil.example"
+    );
+    let (location, cookie2) = start(&app, "?login_hint=hal").await;
+    let back2 = follow_provider(&location).await;
+    let mixed_up = mixed_up.replace(&state, &query(&back2, "state").unwrap());
+    let res = app.send(get(&mixed_up, Some(&cookie2))).await;
+    refused(&res, 400, "invalid_state");
     // The right cookie, a wrong state.
     let wrong = format!("/api/oidc/test/callback/?code={code}&state=forged");
     let res = app.send(get(&wrong, Some(&cookie))).await;

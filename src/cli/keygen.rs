@@ -1,5 +1,8 @@
 //! `keygen`: a new HMAC secret, or a PEM key pair for RS*/PS*/ES*/EdDSA,
-//! printed or written to files (private key readable by its owner only).
+//! printed or written to files (private key readable by its owner only);
+//! with `--tls-cert`, a self-signed TLS certificate for local development
+//! (rcgen: ECDSA P-256, for the given host names), so trying HTTPS needs no
+//! `openssl` command line.
 
 use std::io::Write;
 use std::path::Path;
@@ -131,5 +134,62 @@ pub(crate) fn run(algorithm: &str, out: Option<&Path>) -> CliResult {
             eprintln!("Set SIMPLE_JWT_ALGORITHM={name}");
         }
     }
+    Ok(())
+}
+
+/// The names a development certificate is for when none is given.
+const DEFAULT_TLS_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// A self-signed certificate (ECDSA P-256) for `hosts` (DNS names or IP
+/// addresses; default [`DEFAULT_TLS_HOSTS`]), valid from now for `days`,
+/// and its key, both PEM: (certificate, key).
+pub(crate) fn self_signed_cert(hosts: &[String], days: u32) -> CliResult<(String, String)> {
+    let err = |e: rcgen::Error| Failure::Runtime(format!("certificate generation failed: {e}"));
+    let hosts: Vec<String> = if hosts.is_empty() {
+        DEFAULT_TLS_HOSTS.iter().map(|h| (*h).to_owned()).collect()
+    } else {
+        hosts.to_vec()
+    };
+    let mut params = rcgen::CertificateParams::new(hosts.clone()).map_err(err)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, hosts[0].clone());
+    let now = rcgen::date_time_ymd(1970, 1, 1)
+        + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+    params.not_before = now;
+    params.not_after = now + std::time::Duration::from_secs(u64::from(days) * 86_400);
+    let key = rcgen::KeyPair::generate().map_err(err)?;
+    let cert = params.self_signed(&key).map_err(err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// `keygen --tls-cert --out PREFIX`: writes `PREFIX.crt` and `PREFIX.key`
+/// (mode 0600, never overwriting either).
+pub(crate) fn run_tls_cert(prefix: &Path, hosts: &[String], days: u32) -> CliResult {
+    let (cert, key) = self_signed_cert(hosts, days)?;
+    let cert_path = with_suffix(prefix, "crt");
+    let key_path = with_suffix(prefix, "key");
+    for path in [&cert_path, &key_path] {
+        if path.exists() {
+            return Err(Failure::Runtime(format!(
+                "{} exists; not overwritten",
+                path.display()
+            )));
+        }
+    }
+    write_private(&key_path, &key)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", key_path.display())))?;
+    std::fs::write(&cert_path, cert)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", cert_path.display())))?;
+    eprintln!(
+        "Wrote {} and {} (mode 0600): a self-signed certificate for local development, valid {days} days.\n\
+         Serve HTTPS with SIMPLEJWT_TLS_CERT_FILE={} SIMPLEJWT_TLS_KEY_FILE={}",
+        cert_path.display(),
+        key_path.display(),
+        cert_path.display(),
+        key_path.display(),
+    );
     Ok(())
 }

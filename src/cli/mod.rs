@@ -175,6 +175,18 @@ enum Command {
         /// Write <PREFIX>.key (private, mode 0600) [and <PREFIX>.pub] instead of printing.
         #[arg(long, value_name = "PREFIX")]
         out: Option<PathBuf>,
+        /// Instead of a signing key: a self-signed TLS certificate for local
+        /// development, written to <PREFIX>.crt and <PREFIX>.key (mode 0600)
+        /// for TLS_CERT_FILE and TLS_KEY_FILE.
+        #[arg(long, requires = "out", conflicts_with = "algorithm")]
+        tls_cert: bool,
+        /// With --tls-cert: a name or address it is for (repeatable;
+        /// default localhost, 127.0.0.1 and ::1).
+        #[arg(long = "host", value_name = "NAME", requires = "tls_cert")]
+        hosts: Vec<String>,
+        /// With --tls-cert: days the certificate is valid.
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=825), requires = "tls_cert")]
+        days: u32,
     },
     /// Rotate keys in KEYS_DIR without logging anyone out: init, add, promote, retire, list.
     Keys {
@@ -227,7 +239,18 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> CliResult {
-    if let Command::Keygen { algorithm, out } = &cli.command {
+    if let Command::Keygen {
+        algorithm,
+        out,
+        tls_cert,
+        hosts,
+        days,
+    } = &cli.command
+    {
+        if *tls_cert {
+            let out = out.as_deref().expect("clap requires --out with --tls-cert");
+            return keygen::run_tls_cert(out, hosts, *days);
+        }
         return keygen::run(algorithm, out.as_deref());
     }
     if let Command::Settings { markdown, toml } = &cli.command {

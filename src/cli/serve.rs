@@ -1,14 +1,17 @@
 //! `serve`: migrate, make sure there is a signing key and a first user, then
 //! serve through the library's serving loop (`simplejwt::server`: timeouts,
 //! connection cap, signals) until SIGTERM/SIGINT, letting in-flight requests
-//! finish within the shutdown grace.
+//! finish within the shutdown grace. With TLS_CERT_FILE and TLS_KEY_FILE,
+//! HTTPS (the pair checked before anything else starts, reloaded on SIGHUP)
+//! and optionally a plain-HTTP listener that only redirects.
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 
 use rand::distributions::{Alphanumeric, DistString};
 use simplejwt::http::{app, AppState};
-use simplejwt::server::{self, Limits, Signals};
+use simplejwt::server::{self, Https, Limits, Redirect, RedirectHost, Signals, Tls};
 use simplejwt::service::AuthService;
 use simplejwt::settings::Secret;
 use simplejwt::store::{Database, NewUser};
@@ -25,6 +28,15 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let signals = Signals::new()
         .map_err(|e| Failure::Runtime(format!("cannot install signal handlers: {e}")))?;
     let limits = fitted_limits(&config);
+    // Before the database: a certificate that cannot be served is refused
+    // at once, with the file named.
+    let tls = match config.server.tls_files() {
+        Some(files) => Some(Arc::new(
+            Tls::new(files, config.server.hsts())
+                .map_err(|e| Failure::Config(format!("refusing to start HTTPS: {e}")))?,
+        )),
+        None => None,
+    };
     let mut settings = config.settings()?;
     // Held until this function returns: the process's whole service.
     let _served = claim_sqlite_file(&config)?;
@@ -69,31 +81,73 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {bind}: {e}")))?;
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(bind);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         address = %local,
         database = %config.database_label(),
         backend = store.backend().as_str(),
-        "simplejwt listening on http://{local}/api/token/"
+        "simplejwt listening on {scheme}://{local}/api/token/"
     );
+    let https = match tls {
+        Some(tls) => Some(Https {
+            redirect: redirect_listener(&config, &listener).await?,
+            tls,
+        }),
+        None => None,
+    };
+    let reload = https.as_ref().map(|h| h.tls.clone());
     let state = AppState {
         service,
         max_body_bytes: config.server.max_body_bytes() as usize,
     };
     let reloading = state.service.clone();
-    let on_reload = move || match reloading.reload_keys() {
-        Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
-        Ok(false) => tracing::info!("SIGHUP: nothing to reload"),
-        Err(e) => {
-            tracing::error!(error = %e, "SIGHUP: key ring not reloaded; the keys in use stay")
+    let on_reload = move || {
+        match reloading.reload_keys() {
+            Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
+            Ok(false) => tracing::info!("SIGHUP: no key ring to reload"),
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: key ring not reloaded; the keys in use stay")
+            }
+        }
+        if let Some(tls) = &reload {
+            tls.reload_and_log();
         }
     };
-    let stopped = server::serve(listener, app(state), &limits, signals, on_reload)
+    let stopped = server::serve(listener, app(state), &limits, signals, https, on_reload)
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
     tracing::debug!(?stopped, "serving loop ended");
     store.close().await;
     tracing::info!("simplejwt stopped");
     Ok(())
+}
+
+/// The plain-HTTP redirect listener (`HTTP_REDIRECT_BIND`), bound now so a
+/// taken port stops the start; its redirects go to the HTTPS listener's port
+/// unless `HTTP_REDIRECT_HOST` names the target.
+async fn redirect_listener(
+    config: &Config,
+    https: &tokio::net::TcpListener,
+) -> CliResult<Option<(tokio::net::TcpListener, Redirect)>> {
+    let Some(bind) = config.server.http_redirect_bind() else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {bind}: {e}")))?;
+    let host = config
+        .server
+        .http_redirect_host()
+        .map(RedirectHost::configured)
+        .transpose()
+        .map_err(Failure::Config)?;
+    let port = https.local_addr().map(|a| a.port()).unwrap_or(443);
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| bind.to_owned());
+    tracing::info!(address = %local, "redirecting plain HTTP on http://{local}/ to HTTPS");
+    Ok(Some((listener, Redirect::new(host, port))))
 }
 
 /// One SQLite file is served by one process: the in-memory login-failure

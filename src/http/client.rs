@@ -9,6 +9,12 @@
 //! Anyone can write these headers, so from any other peer they are ignored;
 //! an unreadable hop (`unknown`, an obfuscated name) stops the walk at the
 //! last address known. Throttling and the audit log key on this address.
+//!
+//! The same rule decides whether the request came over HTTPS
+//! ([`request_is_https`]), the one place that does: yes on this server's own
+//! TLS connections ([`TlsConnection`], put there by the serving loop);
+//! from a trusted proxy, when its `Forwarded: proto=` (else
+//! `X-Forwarded-Proto`) says `https`. Cookies are `Secure` on such answers.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -17,6 +23,7 @@ use http::request::Parts;
 use http::{header, HeaderMap};
 use ipnet::IpNet;
 
+use crate::server::TlsConnection;
 use crate::service::{AuthService, ClientInfo};
 
 impl<S> FromRequestParts<S> for ClientInfo
@@ -32,13 +39,19 @@ where
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let ip = peer
-            .map(|peer| client_address(peer, &parts.headers, service.settings().trusted_proxies()));
+        let proxies = service.settings().trusted_proxies();
+        let ip = peer.map(|peer| client_address(peer, &parts.headers, proxies));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
-        Ok(ClientInfo::new(ip, user_agent))
+        let https = request_is_https(
+            parts.extensions.get::<TlsConnection>().is_some(),
+            peer,
+            &parts.headers,
+            proxies,
+        );
+        Ok(ClientInfo::new(ip, user_agent).over_https(https))
     }
 }
 
@@ -70,6 +83,58 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> I
         }
     }
     client
+}
+
+/// Whether the request came over HTTPS: `tls` (this server's own TLS
+/// connection), or `peer` is a trusted proxy whose forwarding headers say
+/// `https`. The proxy next to us is the one trusted, so its word counts:
+/// the last `proto=` of `Forwarded` (RFC 7239 §5.4) when that header is
+/// present, else the last value of `X-Forwarded-Proto`. From any other
+/// peer the headers are ignored.
+pub fn request_is_https(
+    tls: bool,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    proxies: &[IpNet],
+) -> bool {
+    if tls {
+        return true;
+    }
+    match peer {
+        Some(peer) if !proxies.is_empty() && trusted(peer, proxies) => {
+            forwarded_proto(headers).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+        }
+        _ => false,
+    }
+}
+
+/// The scheme the nearest proxy reports: the last `proto=` of `Forwarded`,
+/// or without that header, the last value of `X-Forwarded-Proto`.
+fn forwarded_proto(headers: &HeaderMap) -> Option<&str> {
+    let mut forwarded = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .peekable();
+    if forwarded.peek().is_some() {
+        return forwarded
+            .flat_map(|line| line.split(','))
+            .filter_map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("proto"))
+                    .map(|(_, v)| v.trim().trim_matches('"'))
+            })
+            .next_back();
+    }
+    headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .next_back()
 }
 
 /// The addresses the forwarding headers list, left (client) to right (last
@@ -145,6 +210,39 @@ mod tests {
         let peer = ip("203.0.113.9");
         assert_eq!(client_address(peer, &h, &[]), peer);
         assert_eq!(client_address(peer, &h, &nets(&["10.0.0.0/8"])), peer);
+    }
+
+    #[test]
+    fn https_is_known_from_tls_or_from_a_trusted_proxy_only() {
+        let proxies = nets(&["10.0.0.0/8"]);
+        let proxy = Some(ip("10.0.0.2"));
+        let stranger = Some(ip("203.0.113.9"));
+        let none = HeaderMap::new();
+        // our own TLS connection
+        assert!(request_is_https(true, stranger, &none, &[]));
+        assert!(!request_is_https(false, stranger, &none, &proxies));
+        let xfp = headers(&[("x-forwarded-proto", "https")]);
+        let fwd = headers(&[("forwarded", "for=198.51.100.7;proto=https")]);
+        for h in [&xfp, &fwd] {
+            assert!(request_is_https(false, proxy, h, &proxies));
+            // anyone else's headers are ignored
+            assert!(!request_is_https(false, stranger, h, &proxies));
+            assert!(!request_is_https(false, proxy, h, &[]));
+            assert!(!request_is_https(false, None, h, &proxies));
+        }
+        // the nearest proxy's word counts; Forwarded wins over X-Forwarded-Proto
+        let h = headers(&[("x-forwarded-proto", "https, http")]);
+        assert!(!request_is_https(false, proxy, &h, &proxies));
+        let h = headers(&[
+            (
+                "forwarded",
+                r#"for=6.6.6.6;proto=http, for=10.0.0.1;proto="HTTPS""#,
+            ),
+            ("x-forwarded-proto", "http"),
+        ]);
+        assert!(request_is_https(false, proxy, &h, &proxies));
+        let h = headers(&[("forwarded", "for=1.2.3.4"), ("x-forwarded-proto", "https")]);
+        assert!(!request_is_https(false, proxy, &h, &proxies));
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   `Authorization` header ([`read`], no allocation).
 //!
 //! Every cookie is `HttpOnly` (except the CSRF one), `Secure` (unless
-//! `AUTH_COOKIE_SECURE` is off for local development), `SameSite` as
+//! `AUTH_COOKIE_SECURE` is off for local development — and even then when
+//! the request came over HTTPS, as [`ClientInfo::https`] tells), `SameSite` as
 //! configured, `Path=/` except the refresh cookie, which is sent only under
 //! `AUTH_COOKIE_REFRESH_PATH`. With "stay logged in" (`remember` at login)
 //! they carry `Max-Age` (the refresh lifetime; the access cookie, the access
@@ -28,6 +29,7 @@ use cookie::time::Duration;
 use http::{header, HeaderMap};
 use rand::RngCore;
 
+use crate::service::ClientInfo;
 use crate::settings::{SameSitePolicy, Settings};
 
 /// One of the cookies this server sets.
@@ -98,8 +100,9 @@ impl TokenCookie {
         }
     }
 
-    /// A cookie of this kind with every attribute but its lifetime.
-    fn cookie(self, settings: &Settings, value: String) -> Cookie<'static> {
+    /// A cookie of this kind with every attribute but its lifetime; `https`:
+    /// the request came over HTTPS, so `Secure` whatever the setting says.
+    fn cookie(self, settings: &Settings, https: bool, value: String) -> Cookie<'static> {
         let same_site = match settings.auth_cookie_samesite() {
             SameSitePolicy::Strict => SameSite::Strict,
             SameSitePolicy::Lax => SameSite::Lax,
@@ -108,7 +111,7 @@ impl TokenCookie {
         Cookie::build((self.name(settings), value))
             .path(self.path(settings))
             .http_only(self != TokenCookie::Csrf)
-            .secure(settings.auth_cookie_secure())
+            .secure(settings.auth_cookie_secure() || https)
             .same_site(same_site)
             .build()
     }
@@ -170,11 +173,21 @@ impl SetCookies {
     /// After a login: the access and refresh cookies, a new CSRF token and,
     /// with `remember`, the marker; persistent with `remember`, session
     /// cookies without.
-    pub fn login(settings: &Settings, access: &str, refresh: &str, remember: bool) -> Self {
+    pub fn login(
+        settings: &Settings,
+        client: &ClientInfo,
+        access: &str,
+        refresh: &str,
+        remember: bool,
+    ) -> Self {
         if !settings.auth_cookie() {
             return Self::none();
         }
-        let session = Session { settings, remember };
+        let session = Session {
+            settings,
+            https: client.https,
+            remember,
+        };
         let mut out = Self::none()
             .add(session.cookie(TokenCookie::Access, access.to_owned()))
             .add(session.cookie(TokenCookie::Refresh, refresh.to_owned()))
@@ -182,7 +195,7 @@ impl SetCookies {
         out = if remember {
             out.add(session.cookie(TokenCookie::Remember, "1".to_owned()))
         } else {
-            out.add(removal(settings, TokenCookie::Remember))
+            out.add(removal(settings, client.https, TokenCookie::Remember))
         };
         out
     }
@@ -193,6 +206,7 @@ impl SetCookies {
     /// persistent as the login made them.
     pub fn refreshed(
         settings: &Settings,
+        client: &ClientInfo,
         request: &CookieJar,
         access: &str,
         refresh: Option<&str>,
@@ -201,7 +215,11 @@ impl SetCookies {
             return Self::none();
         }
         let remember = request.get(&TokenCookie::Remember.name(settings)).is_some();
-        let session = Session { settings, remember };
+        let session = Session {
+            settings,
+            https: client.https,
+            remember,
+        };
         let csrf = request
             .get(&TokenCookie::Csrf.name(settings))
             .map(|c| c.value().to_owned())
@@ -221,7 +239,7 @@ impl SetCookies {
 
     /// Logout: every cookie of this server removed (empty, `Max-Age=0`, an
     /// expiry in the past, same name and path as set).
-    pub fn cleared(settings: &Settings) -> Self {
+    pub fn cleared(settings: &Settings, client: &ClientInfo) -> Self {
         if !settings.auth_cookie() {
             return Self::none();
         }
@@ -232,19 +250,22 @@ impl SetCookies {
             TokenCookie::Csrf,
         ]
         .into_iter()
-        .fold(Self::none(), |out, which| out.add(removal(settings, which)))
+        .fold(Self::none(), |out, which| {
+            out.add(removal(settings, client.https, which))
+        })
     }
 }
 
 /// The lifetimes of one login's cookies.
 struct Session<'a> {
     settings: &'a Settings,
+    https: bool,
     remember: bool,
 }
 
 impl Session<'_> {
     fn cookie(&self, which: TokenCookie, value: String) -> Cookie<'static> {
-        let mut cookie = which.cookie(self.settings, value);
+        let mut cookie = which.cookie(self.settings, self.https, value);
         if self.remember {
             let lifetime = match which {
                 TokenCookie::Access => self.settings.access_token_lifetime(),
@@ -257,8 +278,8 @@ impl Session<'_> {
     }
 }
 
-fn removal(settings: &Settings, which: TokenCookie) -> Cookie<'static> {
-    let mut cookie = which.cookie(settings, String::new());
+fn removal(settings: &Settings, https: bool, which: TokenCookie) -> Cookie<'static> {
+    let mut cookie = which.cookie(settings, https, String::new());
     cookie.make_removal();
     cookie
 }
@@ -312,7 +333,13 @@ mod tests {
     #[test]
     fn login_cookies_have_their_attributes() {
         let s = settings(&[]);
-        let lines = set_cookie_lines(SetCookies::login(&s, "A", "R", false));
+        let lines = set_cookie_lines(SetCookies::login(
+            &s,
+            &ClientInfo::unknown(),
+            "A",
+            "R",
+            false,
+        ));
         let find = |name: &str| {
             lines
                 .iter()
@@ -340,7 +367,13 @@ mod tests {
             ("ACCESS_TOKEN_LIFETIME", "2s"),
             ("REFRESH_TOKEN_LIFETIME", "1d"),
         ]);
-        let lines = set_cookie_lines(SetCookies::login(&s, "A", "R", true));
+        let lines = set_cookie_lines(SetCookies::login(
+            &s,
+            &ClientInfo::unknown(),
+            "A",
+            "R",
+            true,
+        ));
         let with = |prefix: &str| lines.iter().find(|l| l.starts_with(prefix)).unwrap();
         assert!(with("access=").contains("Max-Age=2"));
         assert!(with("refresh=").contains("Max-Age=86400"));
@@ -349,16 +382,56 @@ mod tests {
     }
 
     #[test]
+    fn over_https_cookies_are_secure_even_with_the_setting_off() {
+        let s = settings(&[("AUTH_COOKIE_SECURE", "false")]);
+        let plain = ClientInfo::unknown();
+        let https = ClientInfo::unknown().over_https(true);
+        let secure = |cookies: SetCookies| {
+            set_cookie_lines(cookies)
+                .iter()
+                .map(|l| l.contains("; Secure"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            secure(SetCookies::login(&s, &plain, "A", "R", true)),
+            [false; 4]
+        );
+        assert_eq!(
+            secure(SetCookies::login(&s, &https, "A", "R", true)),
+            [true; 4]
+        );
+        assert_eq!(secure(SetCookies::cleared(&s, &https)), [true; 4]);
+        let jar = CookieJar::new();
+        assert_eq!(
+            secure(SetCookies::refreshed(&s, &https, &jar, "A", Some("R"))),
+            [true; 3]
+        );
+        // with the setting on, Secure over plain HTTP too (as before)
+        let on = settings(&[]);
+        assert_eq!(
+            secure(SetCookies::login(&on, &plain, "A", "R", false)),
+            [true; 4]
+        );
+    }
+
+    #[test]
     fn nothing_is_set_with_cookies_off() {
         let s = Settings::default();
-        assert!(set_cookie_lines(SetCookies::login(&s, "A", "R", true)).is_empty());
-        assert!(set_cookie_lines(SetCookies::cleared(&s)).is_empty());
+        assert!(set_cookie_lines(SetCookies::login(
+            &s,
+            &ClientInfo::unknown(),
+            "A",
+            "R",
+            true
+        ))
+        .is_empty());
+        assert!(set_cookie_lines(SetCookies::cleared(&s, &ClientInfo::unknown())).is_empty());
     }
 
     #[test]
     fn clearing_removes_every_cookie_on_its_path() {
         let s = settings(&[]);
-        let lines = set_cookie_lines(SetCookies::cleared(&s));
+        let lines = set_cookie_lines(SetCookies::cleared(&s, &ClientInfo::unknown()));
         assert_eq!(lines.len(), 4);
         for l in &lines {
             assert!(l.contains("Max-Age=0"), "{l}");

@@ -53,8 +53,8 @@ pub async fn token_logout(
     };
     match service.logout(&body.refresh, scope, &client).await {
         Ok(_) if scope == LogoutScope::Others => Ok((SetCookies::none(), JsonAnswer(Empty {}))),
-        Ok(_) => Ok((SetCookies::cleared(settings), JsonAnswer(Empty {}))),
-        Err(e @ AuthError::Token(_)) => Err((SetCookies::cleared(settings), e.into())),
+        Ok(_) => Ok((SetCookies::cleared(settings, &client), JsonAnswer(Empty {}))),
+        Err(e @ AuthError::Token(_)) => Err((SetCookies::cleared(settings, &client), e.into())),
         Err(e) => Err((SetCookies::none(), e.into())),
     }
 }

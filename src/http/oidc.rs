@@ -92,6 +92,8 @@ pub struct CallbackQuery {
     pub state: Option<String>,
     /// The provider's error code, when it refused.
     pub error: Option<String>,
+    /// The provider's issuer (RFC 9207), when it says.
+    pub iss: Option<String>,
 }
 
 /// A linked identity as listed.
@@ -122,8 +124,12 @@ impl From<Identity> for IdentityView {
 }
 
 /// The pair as `POST /api/token/` answers it (cookies with `AUTH_COOKIE`).
-fn pair_answer(settings: &Settings, pair: TokenPair) -> (SetCookies, JsonAnswer<PairAnswer>) {
-    let cookies = SetCookies::login(settings, &pair.access, &pair.refresh, false);
+fn pair_answer(
+    settings: &Settings,
+    client: &ClientInfo,
+    pair: TokenPair,
+) -> (SetCookies, JsonAnswer<PairAnswer>) {
+    let cookies = SetCookies::login(settings, client, &pair.access, &pair.refresh, false);
     let in_body = !settings.auth_cookie() || settings.auth_cookie_refresh_in_body();
     (
         cookies,
@@ -148,7 +154,7 @@ pub async fn token(
     let pair = service
         .sign_in_with_id_token(&provider, &body.id_token, nonempty(&body.nonce), &client)
         .await?;
-    Ok(pair_answer(service.settings(), pair))
+    Ok(pair_answer(service.settings(), &client, pair))
 }
 
 /// The flow cookie: `HttpOnly`, `SameSite=Lax`, under `path`, `Secure` as
@@ -243,13 +249,14 @@ pub async fn callback(
             query.state.as_deref(),
             query.code.as_deref(),
             query.error.as_deref(),
+            query.iss.as_deref(),
             &client,
         )
         .await?;
     let clear = flow_cookie(settings, prefix_of(uri.path()), String::new());
     let mut res = match finished {
         BrowserFinish::Pair { pair, redirect_to } => {
-            let cookies = SetCookies::login(settings, &pair.access, &pair.refresh, false);
+            let cookies = SetCookies::login(settings, &client, &pair.access, &pair.refresh, false);
             (cookies, redirect(StatusCode::SEE_OTHER, &redirect_to)?).into_response()
         }
         BrowserFinish::Code { redirect_to } => redirect(StatusCode::SEE_OTHER, &redirect_to)?,
@@ -265,7 +272,7 @@ pub async fn exchange(
     DrfBody(body): DrfBody<CodeBody>,
 ) -> Result<(SetCookies, JsonAnswer<PairAnswer>), AuthError> {
     let pair = service.exchange_sign_in_code(&body.code, &client).await?;
-    Ok(pair_answer(service.settings(), pair))
+    Ok(pair_answer(service.settings(), &client, pair))
 }
 
 /// `GET <prefix>/identities/`: the caller's linked identities.

@@ -30,8 +30,8 @@ pub async fn token_blacklist(
 ) -> Result<(SetCookies, JsonAnswer<Empty>), (SetCookies, AuthError)> {
     let settings = service.settings();
     match service.blacklist(&body.refresh, &client).await {
-        Ok(()) => Ok((SetCookies::cleared(settings), JsonAnswer(Empty {}))),
-        Err(e @ AuthError::Token(_)) => Err((SetCookies::cleared(settings), e)),
+        Ok(()) => Ok((SetCookies::cleared(settings, &client), JsonAnswer(Empty {}))),
+        Err(e @ AuthError::Token(_)) => Err((SetCookies::cleared(settings, &client), e)),
         Err(e) => Err((SetCookies::none(), e)),
     }
 }

@@ -51,7 +51,7 @@ pub async fn token_obtain(
         .obtain_pair(&credentials.username, &credentials.password, &client)
         .await?;
     let settings = service.settings();
-    let cookies = SetCookies::login(settings, &pair.access, &pair.refresh, remember);
+    let cookies = SetCookies::login(settings, &client, &pair.access, &pair.refresh, remember);
     let in_body = !settings.auth_cookie() || settings.auth_cookie_refresh_in_body();
     Ok((
         cookies,

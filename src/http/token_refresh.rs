@@ -38,6 +38,7 @@ pub async fn token_refresh(
     let settings = service.settings();
     let cookies = SetCookies::refreshed(
         settings,
+        &client,
         &jar,
         &refreshed.access,
         refreshed.refresh.as_deref(),

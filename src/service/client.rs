@@ -1,5 +1,5 @@
 //! Who made a request, as far as the auth logic needs to know: the client's
-//! address and user agent. Sessions record them, throttling counts by
+//! address and user agent, and whether the request came over HTTPS. Sessions record them, throttling counts by
 //! address, the audit log names them. The HTTP layer fills it in (taking
 //! the address from a forwarding header only behind a trusted proxy); the
 //! service never reads a request itself.
@@ -16,6 +16,10 @@ pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header, at most [`MAX_USER_AGENT_BYTES`].
     pub user_agent: Option<String>,
+    /// The request reached us over HTTPS: on this server's own TLS
+    /// connection, or through a trusted proxy that says so. Cookies set in
+    /// answer to it are always `Secure`.
+    pub https: bool,
 }
 
 impl ClientInfo {
@@ -28,7 +32,17 @@ impl ClientInfo {
             }
             ua[..end].to_owned()
         });
-        Self { ip, user_agent }
+        Self {
+            ip,
+            user_agent,
+            https: false,
+        }
+    }
+
+    /// The same client, noting whether the request came over HTTPS.
+    pub fn over_https(mut self, https: bool) -> Self {
+        self.https = https;
+        self
     }
 
     /// An unknown client (the command line, tests).

@@ -217,8 +217,10 @@ declare_settings! {
     /// (This server's own.) Failures are forgotten this long after the last one.
     "LOGIN_THROTTLE_WINDOW" login_throttle_window: Lifetime = "1h";
     /// (This server's own.) Proxies whose `Forwarded` / `X-Forwarded-For`
-    /// headers name the client (addresses or CIDR networks); from any other
-    /// peer these headers are ignored. Empty: the peer is the client.
+    /// headers name the client, and whose `Forwarded: proto=` /
+    /// `X-Forwarded-Proto` say whether it came over HTTPS (addresses or CIDR
+    /// networks); from any other peer these headers are ignored. Empty: the
+    /// peer is the client.
     "TRUSTED_PROXIES" trusted_proxies: IpNetworks = "";
     /// (This server's own.) A directory of keys for rotation without logging
     /// anyone out (`simplejwt keys` init, add, promote, retire, list):

@@ -76,7 +76,28 @@ declare_settings! {
     "SHUTDOWN_GRACE" shutdown_grace: Timeout = "10s";
 
     // ==== HTTPS ======================================================
-    // (declarations of TLS go here)
+    /// PEM file with the certificate chain `serve` presents (leaf first,
+    /// then intermediates). With TLS_KEY_FILE, `serve` speaks HTTPS only
+    /// (TLS 1.2 and 1.3; HTTP/2 and HTTP/1.1 by ALPN); None: plain HTTP.
+    /// Read again on SIGHUP (renewals without downtime).
+    "TLS_CERT_FILE" tls_cert_file: OptionalText = "None";
+    /// PEM file with the certificate's private key; it must not be readable
+    /// by group or others (chmod 600), or `serve` refuses to start.
+    "TLS_KEY_FILE" tls_key_file: OptionalText = "None";
+    /// Over HTTPS, every answer carries `Strict-Transport-Security` with
+    /// this `max-age`, in seconds (0 asks browsers to forget the policy).
+    "HSTS_MAX_AGE" hsts_max_age: Count<0, 63072000> = "31536000";
+    /// The HSTS policy also covers the subdomains (`includeSubDomains`):
+    /// only when every subdomain serves HTTPS.
+    "HSTS_INCLUDE_SUBDOMAINS" hsts_include_subdomains: Flag = "false";
+    /// With TLS: also listen for plain HTTP on this address (e.g.
+    /// `0.0.0.0:80`), answering every request with a 308 redirect to the
+    /// same path on HTTPS and nothing else. None: no such listener.
+    "HTTP_REDIRECT_BIND" http_redirect_bind: OptionalText = "None";
+    /// The host (and port, if not 443) the redirects point to, e.g.
+    /// `auth.example.com`. None: the request's own host name (checked to be
+    /// one) with the HTTPS listener's port.
+    "HTTP_REDIRECT_HOST" http_redirect_host: OptionalText = "None";
 
     // ==== operations: metrics, health, logs ==========================
     // (declarations of operations options go here)
@@ -196,6 +217,25 @@ impl ServerOptions {
         }
     }
 
+    /// The certificate files, when HTTPS is configured.
+    pub fn tls_files(&self) -> Option<crate::server::TlsFiles> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(crate::server::TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The `Strict-Transport-Security` policy of HTTPS answers.
+    pub fn hsts(&self) -> crate::server::Hsts {
+        crate::server::Hsts {
+            max_age: self.hsts_max_age,
+            include_subdomains: self.hsts_include_subdomains,
+        }
+    }
+
     /// The password hasher's capacity (argon2 parameters stay at their defaults).
     pub fn hasher_config(&self) -> HasherConfig {
         let mut config = HasherConfig {
@@ -223,9 +263,33 @@ impl ServerOptionsBuilder {
         }
     }
 
-    /// The options, every value checked against its kind's bounds.
+    /// The options, every value checked against its kind's bounds; the
+    /// HTTPS ones together (both files or neither; a redirect listener
+    /// only with them; a redirect host that is a host).
     pub fn build(self) -> Result<ServerOptions, SettingsError> {
         self.inner.check_kinds()?;
+        let o = &self.inner;
+        if o.tls_cert_file.is_some() != o.tls_key_file.is_some() {
+            let missing = if o.tls_cert_file.is_none() {
+                "TLS_CERT_FILE"
+            } else {
+                "TLS_KEY_FILE"
+            };
+            return Err(SettingsError::new(
+                missing,
+                "is not set: HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE",
+            ));
+        }
+        if o.http_redirect_bind.is_some() && o.tls_cert_file.is_none() {
+            return Err(SettingsError::new(
+                "HTTP_REDIRECT_BIND",
+                "needs TLS_CERT_FILE and TLS_KEY_FILE: it redirects to HTTPS",
+            ));
+        }
+        if let Some(host) = &o.http_redirect_host {
+            crate::server::RedirectHost::configured(host)
+                .map_err(|e| SettingsError::new("HTTP_REDIRECT_HOST", e))?;
+        }
         Ok(self.inner)
     }
 }
@@ -261,6 +325,27 @@ mod tests {
         assert_eq!(o.log_format(), LogFormat::Json);
         let e = ServerOptions::from_pairs([("LOG_FORMAT", "xml")]).unwrap_err();
         assert!(e.message.contains("human or json"), "{e}");
+    }
+
+    #[test]
+    fn https_options_go_together() {
+        assert!(ServerOptions::default().tls_files().is_none());
+        let o = ServerOptions::from_pairs([("TLS_CERT_FILE", "c.pem"), ("TLS_KEY_FILE", "k.pem")])
+            .unwrap();
+        let files = o.tls_files().unwrap();
+        assert_eq!(files.cert, std::path::Path::new("c.pem"));
+        assert_eq!(o.hsts().header_value(), "max-age=31536000");
+        let e = ServerOptions::from_pairs([("TLS_CERT_FILE", "c.pem")]).unwrap_err();
+        assert_eq!(e.setting, "TLS_KEY_FILE", "{e}");
+        let e = ServerOptions::from_pairs([("HTTP_REDIRECT_BIND", "127.0.0.1:80")]).unwrap_err();
+        assert_eq!(e.setting, "HTTP_REDIRECT_BIND", "{e}");
+        for bad in ["evil.example/x", "user@host", "https://host", "a b"] {
+            let e = ServerOptions::from_pairs([("HTTP_REDIRECT_HOST", bad)]).unwrap_err();
+            assert_eq!(e.setting, "HTTP_REDIRECT_HOST", "{bad}: {e}");
+        }
+        assert!(
+            ServerOptions::from_pairs([("HTTP_REDIRECT_HOST", "auth.example.com:8443")]).is_ok()
+        );
     }
 
     #[test]

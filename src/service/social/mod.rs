@@ -322,7 +322,10 @@ impl AuthService {
     /// `flow_key` (the browser's cookie) names — once —, checks `state`,
     /// exchanges `code` (with the PKCE verifier) and validates the ID token
     /// (our client id, the flow's nonce). `error`: the provider's `error`
-    /// parameter. The flow is used up whatever the outcome.
+    /// parameter; `iss`: its `iss` parameter, which must be this provider's
+    /// issuer when present (RFC 9207: a code from another provider is not
+    /// exchanged here). The flow is used up whatever the outcome.
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_browser_sign_in(
         &self,
         provider: &str,
@@ -330,6 +333,7 @@ impl AuthService {
         state: Option<&str>,
         code: Option<&str>,
         error: Option<&str>,
+        iss: Option<&str>,
         client: &ClientInfo,
     ) -> Result<BrowserFinish, AuthError> {
         let (social, provider) = self.provider(provider)?;
@@ -345,7 +349,8 @@ impl AuthService {
             .ok_or(SocialError::InvalidState)?;
         let flow: Flow = serde_json::from_str(&payload).map_err(|_| AuthError::Internal)?;
         let state_ok = state.is_some_and(|s| bool::from(s.as_bytes().ct_eq(flow.state.as_bytes())));
-        if flow.provider != provider.config.name || !state_ok {
+        let iss_ok = iss.is_none_or(|i| i == provider.config.issuer);
+        if flow.provider != provider.config.name || !state_ok || !iss_ok {
             return Err(SocialError::InvalidState.into());
         }
         if let Some(error) = error {
