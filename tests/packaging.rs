@@ -95,6 +95,32 @@ fn rust_version_is_the_highest_any_locked_dependency_needs() {
     );
 }
 
+#[test]
+fn package_metadata_is_complete_for_crates_io() {
+    let meta = metadata();
+    let ours = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "simplejwt")
+        .expect("our package")
+        .clone();
+    for field in ["description", "license", "readme"] {
+        assert!(
+            ours[field].as_str().is_some_and(|v| !v.is_empty()),
+            "Cargo.toml has no {field}"
+        );
+    }
+    for field in ["keywords", "categories"] {
+        assert!(
+            ours[field].as_array().is_some_and(|v| !v.is_empty()),
+            "Cargo.toml has no {field}"
+        );
+    }
+    let changelog = read("CHANGELOG.md");
+    assert!(changelog.contains("## [Unreleased]"), "CHANGELOG.md");
+}
+
 // ---- the container -----------------------------------------------------------
 //
 // Docker does not run on the CI machine, so the image is not built there:
