@@ -30,6 +30,8 @@ pub mod jwks;
 pub mod logout;
 pub mod metadata;
 mod negotiate;
+pub mod oauth;
+pub mod password_change;
 pub mod protected;
 pub mod response;
 pub mod routes;
@@ -82,15 +84,18 @@ impl FromRef<AppState> for AuthService {
 
 /// Every token endpoint under `prefix` (e.g. `/api/token`): `/` (obtain
 /// pair), `/refresh/`, `/verify/`, `/blacklist/`, the sliding-token pair
-/// `/sliding/` (obtain) and `/sliding/refresh/`, and `/logout/`. For a subset, use [`Routes`].
+/// `/sliding/` (obtain) and `/sliding/refresh/`, `/logout/`, and with
+/// `OAUTH_TOKEN_ENDPOINTS` `/revoke/` and `/introspect/`. For a subset, use [`Routes`].
 pub fn router(state: AppState, prefix: &str) -> Router {
     Routes::new(state)
-        .token_endpoints(prefix, &Endpoint::ALL)
+        .configured_token_endpoints(prefix)
         .into_router()
 }
 
-/// The whole server: token endpoints under `/api/token/` (with `logout/`),
-/// `GET /api/protected/`, the device list at `/api/sessions/`, the probes
+/// The whole server: token endpoints under `/api/token/` (with `logout/`;
+/// `revoke/` and `introspect/` with `OAUTH_TOKEN_ENDPOINTS`),
+/// `GET /api/protected/`, the device list at `/api/sessions/`, the password
+/// change at `/api/password/change/`, the probes
 /// `/healthz` and `/readyz`, with `AUTH_COOKIE` the example page at `/`
 /// ([`web`]), a redirect to the slashed path for paths missing their trailing
 /// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
@@ -100,9 +105,10 @@ pub fn app(state: AppState) -> Router {
     let page = web::router(state.service.settings());
     let cookies = state.service.settings().auth_cookie();
     let api = Routes::new(state)
-        .token_endpoints("/api/token", &Endpoint::ALL)
+        .configured_token_endpoints("/api/token")
         .protected("/api/protected/")
         .sessions("/api/sessions/")
+        .password_change("/api/password/change/")
         .health("")
         .jwks("/.well-known/jwks.json")
         .into_router_with_fallback();

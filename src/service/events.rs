@@ -35,6 +35,9 @@ pub enum EventKind {
     ReuseDetected,
     /// Sessions were ended (logout with a scope, the device list, an administrator).
     LoggedOut,
+    /// A refresh found its session past `SESSION_ABSOLUTE_LIFETIME` or
+    /// `SESSION_IDLE_TIMEOUT`: the session was ended.
+    SessionExpired,
 }
 
 impl EventKind {
@@ -50,6 +53,7 @@ impl EventKind {
             EventKind::LoginThrottled => "login_throttled",
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
+            EventKind::SessionExpired => "session_expired",
         }
     }
 

@@ -38,12 +38,24 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
         let user = self.login(username, password, client).await?;
+        self.issue_pair(&user, client).await
+    }
+
+    /// A fresh pair for `user` in a new session (the login's, or a
+    /// password change's), recorded as a login from `client`.
+    pub(super) async fn issue_pair(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<TokenPair, AuthError> {
         let now = Timestamp::now();
         let session = crate::token::new_jti();
-        let mut refresh = self.token_for_user(&user, TokenKind::Refresh, now);
+        let mut refresh = self.token_for_user(user, TokenKind::Refresh, now);
         self.add_session_id(&mut refresh, &session);
+        self.cap_at_deadline(&mut refresh, now);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
-        self.record_login(&user, &refresh, now, &session, client)
+        self.cap_at_deadline(&mut access, now);
+        self.record_login(user, &refresh, now, &session, client)
             .await?;
         Ok(TokenPair {
             refresh: self.encode(&mut refresh)?,
@@ -64,6 +76,7 @@ impl AuthService {
         let session = crate::token::new_jti();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
         self.add_session_id(&mut sliding, &session);
+        self.cap_at_deadline(&mut sliding, now);
         self.record_login(&user, &sliding, now, &session, client)
             .await?;
         Ok(SlidingToken {
@@ -167,6 +180,18 @@ impl AuthService {
         if let Some(claim) = self.settings().session_id_claim() {
             token.insert(claim.to_owned(), session_id.into());
         }
+    }
+
+    /// With `SESSION_ABSOLUTE_LIFETIME`, caps the times of a token issued
+    /// at login (`exp`, a sliding token's refresh deadline) at the new
+    /// session's deadline, `now` + that lifetime.
+    fn cap_at_deadline(&self, token: &mut Claims, now: Timestamp) {
+        let settings = self.settings();
+        let Some(deadline) = self.session_lifetimes().deadline(now.epoch()) else {
+            return;
+        };
+        claims::cap(token, "exp", deadline);
+        claims::cap(token, settings.sliding_token_refresh_exp_claim(), deadline);
     }
 
     /// Starts the login's session with the long-lived token as its first

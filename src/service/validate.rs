@@ -37,6 +37,9 @@ pub(crate) struct Expect {
     pub kind: Option<TokenKind>,
     /// How the blacklist is consulted.
     pub blacklist: BlacklistCheck,
+    /// Accept an `exp` in the past (the sliding refresh: `refresh_exp`
+    /// bounds it instead). `exp` must still be present and a number.
+    pub expired_ok: bool,
 }
 
 impl Expect {
@@ -44,16 +47,25 @@ impl Expect {
     pub const ACCESS: Expect = Expect {
         kind: Some(TokenKind::Access),
         blacklist: BlacklistCheck::Never,
+        expired_ok: false,
     };
     /// `RefreshToken`.
     pub const REFRESH: Expect = Expect {
         kind: Some(TokenKind::Refresh),
         blacklist: BlacklistCheck::First,
+        expired_ok: false,
     };
     /// `SlidingToken`.
     pub const SLIDING: Expect = Expect {
         kind: Some(TokenKind::Sliding),
         blacklist: BlacklistCheck::First,
+        expired_ok: false,
+    };
+    /// A sliding token presented for a refresh: expired is fine while its
+    /// `refresh_exp` has not passed (checked by the caller).
+    pub const SLIDING_REFRESH: Expect = Expect {
+        expired_ok: true,
+        ..Expect::SLIDING
     };
 
     /// What a token of `kind` requires when it authenticates a request.
@@ -75,6 +87,7 @@ impl Expect {
             } else {
                 BlacklistCheck::Never
             },
+            expired_ok: false,
         }
     }
 }
@@ -90,11 +103,23 @@ impl AuthService {
         now: Timestamp,
     ) -> Result<Claims, AuthError> {
         let settings = self.settings();
-        let claims = self.tokens().decode(token, now)?;
+        let claims = if expect.expired_ok {
+            self.tokens().decode_expired(token, now)?
+        } else {
+            self.tokens().decode(token, now)?
+        };
         if expect.blacklist == BlacklistCheck::First && self.is_blacklisted(&claims).await? {
             return Err(TokenError::Blacklisted.into());
         }
-        claims::check(settings, &claims, expect.kind, now)?;
+        if expect.expired_ok {
+            match claims::check_exp(settings, &claims, "exp", now) {
+                Ok(()) | Err(TokenError::ClaimExpired(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            claims::check_id_and_type(settings, &claims, expect.kind)?;
+        } else {
+            claims::check(settings, &claims, expect.kind, now)?;
+        }
         if expect.blacklist == BlacklistCheck::Last && self.is_blacklisted(&claims).await? {
             return Err(AuthError::VerifyBlacklisted);
         }

@@ -59,7 +59,8 @@ use std::sync::Arc;
 pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionRecord, User,
+    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
+    SessionRecord, User,
 };
 pub use options::StoreOptions;
 pub use traits::{Database, TokenStore, UserStore};

@@ -103,6 +103,23 @@ impl TokenBackend {
 
     /// Verifies the signature and the time, audience and issuer claims at `now`.
     pub fn decode(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
+        self.decode_checking(token, now, true)
+    }
+
+    /// [`TokenBackend::decode`], except that an `exp` in the past is
+    /// accepted (it must still be an integer): for the sliding refresh,
+    /// which a sliding token's `refresh_exp` bounds instead, as simplejwt's
+    /// documentation describes.
+    pub fn decode_expired(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
+        self.decode_checking(token, now, false)
+    }
+
+    fn decode_checking(
+        &self,
+        token: &str,
+        now: Timestamp,
+        check_exp: bool,
+    ) -> Result<Claims, TokenError> {
         if token.len() > self.max_bytes {
             return Err(TokenError::Invalid);
         }
@@ -122,7 +139,7 @@ impl TokenBackend {
         }
         let payload = b64_decode(payload_b64).ok_or(TokenError::Invalid)?;
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
-        self.check_registered_claims(&claims, now)?;
+        self.check_registered_claims(&claims, now, check_exp)?;
         Ok(claims)
     }
 
@@ -158,7 +175,12 @@ impl TokenBackend {
         Ok(())
     }
 
-    fn check_registered_claims(&self, claims: &Claims, now: Timestamp) -> Result<(), TokenError> {
+    fn check_registered_claims(
+        &self,
+        claims: &Claims,
+        now: Timestamp,
+        check_exp: bool,
+    ) -> Result<(), TokenError> {
         let now = now.as_secs_f64();
         let leeway = self.leeway;
         if let Some(iat) = claims.get("iat") {
@@ -175,7 +197,7 @@ impl TokenBackend {
         }
         if let Some(exp) = claims.get("exp") {
             let exp = int_claim(exp).ok_or(TokenError::Invalid)?;
-            if exp <= now - leeway {
+            if check_exp && exp <= now - leeway {
                 return Err(TokenError::Expired);
             }
         }
