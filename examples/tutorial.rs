@@ -1,6 +1,7 @@
 //! The djangorestframework-simplejwt tutorials, as an axum application.
 //!
-//! Run it with `cargo run --release --example tutorial` and follow the curl
+//! Run it with `cargo run --release --example tutorial` (`-- --bind ADDR` to
+//! listen elsewhere) and follow the curl
 //! commands it prints. Each piece of the Django tutorials has its counterpart:
 //!
 //! | Django tutorial | here |
@@ -19,7 +20,7 @@
 //! extractors find it through `FromRef`, as axum's extractors find theirs.
 //!
 //! Environment: `TUTORIAL_BIND` (default `127.0.0.1:8000`; port `0` picks a
-//! free one), `TUTORIAL_DATABASE_URL` (default `sqlite://tutorial.sqlite3`),
+//! free one; `--bind` wins), `TUTORIAL_DATABASE_URL` (default `sqlite://tutorial.sqlite3`),
 //! `TUTORIAL_DEMO_PASSWORD` (the demo user's password when it is created;
 //! default: random, printed once), and any `SIMPLE_JWT_<NAME>` setting.
 
@@ -228,11 +229,56 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// `--bind ADDR` (over `TUTORIAL_BIND`, default `127.0.0.1:8000`); `--help`.
+fn bind_address() -> String {
+    let mut bind = std::env::var("TUTORIAL_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--bind", Some(addr)) => bind = addr,
+            ("-h" | "--help", _) => {
+                println!(
+                    "usage: cargo run --release --example tutorial -- [--bind ADDR]\n\n\
+                     ADDR defaults to TUTORIAL_BIND or 127.0.0.1:8000; port 0 picks a free one."
+                );
+                std::process::exit(0)
+            }
+            _ => {
+                eprintln!("tutorial: unknown argument {arg:?} (usage: --bind ADDR)");
+                std::process::exit(2)
+            }
+        }
+    }
+    bind
+}
+
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tutorial: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
     let database_url = std::env::var("TUTORIAL_DATABASE_URL")
         .unwrap_or_else(|_| "sqlite://tutorial.sqlite3".into());
-    let bind = std::env::var("TUTORIAL_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
+    let bind = bind_address();
+
+    // The port first: when it is taken, stop before creating a key, a
+    // database or the demo user (whose one-time password would be lost).
+    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (another server is running there: stop it, or pass --bind 127.0.0.1:8001, \
+             or --bind 127.0.0.1:0 for any free port)"
+        } else {
+            ""
+        };
+        format!("cannot listen on {bind}: {e}{hint}")
+    })?;
 
     // settings.py: the tutorial's SIMPLE_JWT, under any SIMPLE_JWT_* from the environment.
     let mut settings = tutorial_settings().env()?;
@@ -255,7 +301,6 @@ async fn main() -> Result<(), BoxError> {
     .build()?;
     ensure_demo_user(&*store, &auth).await?;
 
-    let listener = tokio::net::TcpListener::bind(&bind).await?;
     print_walkthrough(&format!("http://{}", listener.local_addr()?));
     axum::serve(listener, app(auth))
         .with_graceful_shutdown(shutdown_signal())

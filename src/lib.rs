@@ -16,6 +16,7 @@
 //! - [`http`]: the endpoints and the router; [`auth`]: extractors.
 //! - [`server`]: the serving loop of the binary: timeouts, connection cap, signals.
 //! - [`error`]: every client-visible error and its one mapping to HTTP.
+//! - [`django_import`]: moving from Django: users and the token blacklist, idempotently.
 //!
 //! ```no_run
 //! use simplejwt::{http::{app, AppState}, password::{HasherConfig, PasswordHasher},
@@ -30,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod django_import;
 pub mod error;
 pub mod http;
 pub mod keys;

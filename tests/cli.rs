@@ -364,8 +364,10 @@ fn help_of_every_command_exits_0_and_describes_it() {
         "sessions",
         "logout",
         "flushexpiredtokens",
+        "import-django",
         "keygen",
         "check",
+        "healthcheck",
     ] {
         assert!(
             top.stdout.contains(needle),
@@ -384,6 +386,8 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("flushexpiredtokens", "(plus LEEWAY) has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
+        ("import-django", "from a Django project's database"),
+        ("healthcheck", "/healthz"),
     ] {
         let run = sandbox.run(&[command, "--help"], &[], None);
         run.assert_code(0, &format!("{command} --help"));
@@ -494,6 +498,50 @@ fn password_commands_without_a_terminal_require_password_stdin() {
         .run(&["changepassword", "alice"], &[], None)
         .assert_code(2, "changepassword without a terminal")
         .assert_stderr_contains("--password-stdin", "changepassword without a terminal");
+}
+
+// ---- one SQLite file, one server ---------------------------------------------
+
+#[tokio::test]
+async fn a_second_serve_of_one_sqlite_file_is_refused_while_account_commands_work() {
+    let sandbox = Sandbox::new();
+    sandbox.create_user("alice", "alice-pw-1", &[]);
+    let server = sandbox.serve(&[]);
+    let pid = server.child.as_ref().expect("running").id();
+
+    // A second server on the same file: refused, naming the first, before
+    // touching anything.
+    let address = format!("127.0.0.1:{}", free_port());
+    sandbox
+        .run(&["serve", "--bind", &address], &[], None)
+        .assert_code(1, "a second serve of the same file")
+        .assert_stderr_contains(
+            &format!("already served by another `simplejwt serve` (pid {pid})"),
+            "second serve",
+        )
+        .assert_stderr_contains("use PostgreSQL for several instances", "second serve");
+    assert!(TcpStream::connect(&address).is_err(), "it never listened");
+
+    // The account commands work on the served file, and the server sees them.
+    sandbox.create_user("bob", "bob-pw-22", &[]);
+    server.tokens("bob", "bob-pw-22").await;
+    server.tokens("alice", "alice-pw-1").await;
+
+    // The container's health check asks the running server.
+    let served = server.base.trim_start_matches("http://").to_owned();
+    sandbox
+        .run(&["healthcheck", "--address", &served], &[], None)
+        .assert_code(0, "healthcheck of a running server");
+    server.stop_gracefully();
+    sandbox
+        .run(&["healthcheck", "--address", &served], &[], None)
+        .assert_code(1, "healthcheck of a stopped server")
+        .assert_stderr_contains(&format!("healthcheck {served}"), "healthcheck");
+
+    // The lock goes with the process: the next start is fine.
+    let again = sandbox.serve(&[]);
+    again.tokens("bob", "bob-pw-22").await;
+    again.stop_gracefully();
 }
 
 // ---- changepassword / setactive ---------------------------------------------
@@ -874,7 +922,8 @@ fn a_new_sqlite_database_is_readable_by_its_owner_only() {
 }
 
 /// A percent-encoded SQLite URL names one file, decoded, the same for the
-/// database (created private) and the key file `serve` keeps beside it.
+/// database (created private) and the files `serve` keeps beside it (key,
+/// one-time admin password without a terminal, the lock of the served file).
 #[cfg(unix)]
 #[test]
 fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it() {
@@ -887,7 +936,15 @@ fn a_percent_encoded_database_url_names_one_private_file_and_the_key_beside_it()
         .filter(|name| !name.starts_with("serve-"))
         .collect();
     names.sort();
-    assert_eq!(names, ["my db.sqlite3", "my db.sqlite3.signing-key"]);
+    assert_eq!(
+        names,
+        [
+            "my db.sqlite3",
+            "my db.sqlite3.admin-password",
+            "my db.sqlite3.lock",
+            "my db.sqlite3.signing-key"
+        ]
+    );
     assert_eq!(mode(&sandbox.path("my db.sqlite3")), 0o600);
     let check = sandbox.run(&["check"], &url, None);
     check.assert_code(0, "check on the same URL");
@@ -991,9 +1048,10 @@ fn check_masks_the_signing_key_and_layers_env_over_the_config_file() {
 
 // ---- serve's first start -------------------------------------------------------
 
-/// The password `serve` prints for the initial admin.
-fn initial_admin_password(log: &str) -> Option<String> {
-    let mut lines = log.lines().skip_while(|l| l.trim() != "username: admin");
+/// The password `serve` shows for the initial admin, in the `username: admin`
+/// / `password: …` lines of `text` (a terminal banner or the password file).
+fn initial_admin_password(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| l.trim() != "username: admin");
     lines.next()?;
     let password = lines.next()?.trim().strip_prefix("password: ")?;
     Some(password.to_owned())
@@ -1010,15 +1068,26 @@ async fn serve_without_a_key_generates_one_and_an_admin_and_reuses_the_key() {
     let key = std::fs::read_to_string(&key_file).unwrap();
     let key = key.trim();
     assert!(key.len() >= 64, "generated key is {} bytes", key.len());
-    let password = initial_admin_password(&first.log())
-        .unwrap_or_else(|| panic!("no initial admin password in:\n{}", first.log()));
+    // Standard error is a pipe here, as under systemd or Docker: the one-time
+    // password goes to a file readable by its owner only, never to the log.
+    let password_file = sandbox.path("db.sqlite3.admin-password");
+    let password = std::fs::read_to_string(&password_file)
+        .ok()
+        .and_then(|text| initial_admin_password(&text))
+        .unwrap_or_else(|| panic!("no initial admin password file; log:\n{}", first.log()));
+    #[cfg(unix)]
+    assert_eq!(mode(&password_file), 0o600, "admin password file mode");
     let (access, refresh) = first.tokens("admin", &password).await;
     let log = first.stop_gracefully();
-    assert_eq!(
-        log.matches(password.as_str()).count(),
-        1,
-        "the admin password is shown exactly once:\n{log}"
+    assert!(
+        !log.contains(password.as_str()),
+        "the admin password is in the log:\n{log}"
     );
+    assert!(
+        log.contains("db.sqlite3.admin-password"),
+        "the log does not say where the admin password is:\n{log}"
+    );
+    std::fs::remove_file(&password_file).unwrap();
     assert!(!log.contains(key), "the signing key was logged:\n{log}");
 
     let second = sandbox.serve(&[]);
@@ -1035,6 +1104,10 @@ async fn serve_without_a_key_generates_one_and_an_admin_and_reuses_the_key() {
     assert!(
         initial_admin_password(&log).is_none() && !log.contains(password.as_str()),
         "the second start printed an admin password:\n{log}"
+    );
+    assert!(
+        !password_file.exists(),
+        "the second start wrote an admin password file"
     );
     assert!(!log.contains(key), "the signing key was logged:\n{log}");
     assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key);

@@ -254,6 +254,18 @@ impl Config {
         PathBuf::from("simplejwt.signing-key")
     }
 
+    /// Where `serve` writes the initial admin's one-time password when its
+    /// standard error is not a terminal (so the password stays out of captured
+    /// logs): beside a SQLite database, else in the working directory.
+    pub fn admin_password_file(&self) -> PathBuf {
+        if let Ok(Some(database)) = simplejwt::store::sqlite_file(self.server.database_url()) {
+            let mut path = database.into_os_string();
+            path.push(".admin-password");
+            return PathBuf::from(path);
+        }
+        PathBuf::from("simplejwt.admin-password")
+    }
+
     /// Where each effective setting came from.
     fn source_of<'a>(values: &'a BTreeMap<String, RawValue>, name: &str) -> &'a Source {
         values.get(name).map_or(&Source::Default, |v| &v.source)
@@ -291,7 +303,7 @@ pub(crate) fn init_logging(config: &Config) {
 pub(crate) async fn check(config: &Config) -> CliResult {
     let mut settings = config.settings()?;
     let mut key_source = None;
-    if settings.signing_key().is_none() {
+    if settings.signing_key().is_none() && settings.keys_dir().is_none() {
         let path = config.key_file();
         if let Ok(key) = std::fs::read_to_string(&path) {
             settings = settings
@@ -306,7 +318,7 @@ pub(crate) async fn check(config: &Config) -> CliResult {
             ));
         }
     }
-    if settings.signing_key().is_some() {
+    if settings.signing_key().is_some() || settings.keys_dir().is_some() {
         simplejwt::keys::Keys::from_settings(&settings)?;
     }
     println!("SIMPLE_JWT settings:");

@@ -1,10 +1,13 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `keygen`, `check`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
+mod healthcheck;
+mod import_django;
 mod keygen;
+mod keys;
 mod serve;
 mod sessions;
 mod users;
@@ -117,11 +120,23 @@ enum Command {
         #[arg(long, value_name = "ID")]
         session: Option<String>,
     },
-    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, in small batches.
+    /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
+    /// events older than AUDIT_RETENTION, in small batches.
     Flushexpiredtokens {
         /// Rows deleted per transaction.
         #[arg(long, default_value_t = 1000)]
         batch: i64,
+    },
+    /// Copy users and the token blacklist from a Django project's database into DATABASE_URL
+    /// (idempotent: running it again changes nothing).
+    #[command(name = "import-django")]
+    ImportDjango {
+        /// The Django database: a SQLite file (path or sqlite:///path) or a postgres:// URL.
+        #[arg(long = "from", value_name = "DATABASE")]
+        from: String,
+        /// The users table (a custom user model's, with AbstractUser's columns).
+        #[arg(long, value_name = "TABLE", default_value = simplejwt::django_import::DEFAULT_USERS_TABLE)]
+        users_table: String,
     },
     /// Generate a signing key: an HMAC secret, or a PEM key pair.
     Keygen {
@@ -132,8 +147,19 @@ enum Command {
         #[arg(long, value_name = "PREFIX")]
         out: Option<PathBuf>,
     },
+    /// Rotate keys in KEYS_DIR without logging anyone out: init, add, promote, retire, list.
+    Keys {
+        #[command(subcommand)]
+        step: keys::KeysCommand,
+    },
     /// Validate the configuration and the database; print the effective settings (secrets masked).
     Check,
+    /// Ask a running server's GET /healthz (at BIND, or --address); exit 0 when it answers 200.
+    Healthcheck {
+        /// host:port to ask instead of BIND (a 0.0.0.0 bind is asked on 127.0.0.1).
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+    },
     /// Print every setting and server option with its default and description.
     Settings {
         /// As the README's markdown tables.
@@ -230,13 +256,26 @@ async fn run(cli: Cli) -> CliResult {
             // Verification accepts a token up to LEEWAY past its `exp`: its
             // blacklist row must outlive that (issue 15 point 12; simplejwt
             // flushes at `exp`, so a logged-out token works again).
-            let leeway = config.settings()?.leeway().as_secs() as i64;
+            let settings = config.settings()?;
+            let leeway = settings.leeway().as_secs() as i64;
             let store = config.open_store().await?;
             let now = simplejwt::token::Timestamp::now().epoch();
             let deleted = store.flush_expired(now - leeway, batch).await?;
             eprintln!("Deleted {deleted} expired token(s).");
+            let retention = settings.audit_retention();
+            let cutoff = now.saturating_sub(retention.as_secs() as i64);
+            let deleted = store.flush_audit(cutoff, batch).await?;
+            eprintln!(
+                "Deleted {deleted} audit event(s) older than {} (AUDIT_RETENTION).",
+                simplejwt::settings::format_duration(retention)
+            );
             Ok(())
         }
+        Command::ImportDjango { from, users_table } => {
+            import_django::run(&config, &from, &users_table).await
+        }
+        Command::Healthcheck { address } => healthcheck::run(&config, address).await,
+        Command::Keys { step } => keys::run(&config, step),
         Command::Check => config::check(&config).await,
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }

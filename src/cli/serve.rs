@@ -3,6 +3,7 @@
 //! connection cap, signals) until SIGTERM/SIGINT, letting in-flight requests
 //! finish within the shutdown grace.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use rand::distributions::{Alphanumeric, DistString};
@@ -25,6 +26,8 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         .map_err(|e| Failure::Runtime(format!("cannot install signal handlers: {e}")))?;
     let limits = fitted_limits(&config);
     let mut settings = config.settings()?;
+    // Held until this function returns: the process's whole service.
+    let _served = claim_sqlite_file(&config)?;
     let store = config.open_store().await?;
     // A database this process cannot write would start, look ready and then
     // fail every login: refuse now, naming the file and the cause.
@@ -36,7 +39,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         ))
     })?;
 
-    if settings.signing_key().is_none() {
+    if settings.signing_key().is_none() && settings.keys_dir().is_none() {
         if !simplejwt::keys::is_hmac(settings.algorithm()) {
             return Err(Failure::Config(
                 "setting SIGNING_KEY: is not set (asymmetric algorithms need a private key; \
@@ -53,7 +56,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         tracing::warn!("{warning}");
     }
     let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
-    create_initial_admin(&*store, &service).await?;
+    create_initial_admin(&*store, &service, &config.admin_password_file()).await?;
 
     let bind = bind.unwrap_or_else(|| config.server.bind().to_owned());
     let listener = tokio::net::TcpListener::bind(&bind)
@@ -70,13 +73,80 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         service,
         max_body_bytes: config.server.max_body_bytes() as usize,
     };
-    let stopped = server::serve(listener, app(state), &limits, signals, || {})
+    let reloading = state.service.clone();
+    let on_reload = move || match reloading.reload_keys() {
+        Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
+        Ok(false) => tracing::info!("SIGHUP: nothing to reload"),
+        Err(e) => {
+            tracing::error!(error = %e, "SIGHUP: key ring not reloaded; the keys in use stay")
+        }
+    };
+    let stopped = server::serve(listener, app(state), &limits, signals, on_reload)
         .await
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
     tracing::debug!(?stopped, "serving loop ended");
     store.close().await;
     tracing::info!("simplejwt stopped");
     Ok(())
+}
+
+/// One SQLite file is served by one process: the in-memory login-failure
+/// counters and the single writer with its group commit assume it. So
+/// `serve` takes an exclusive OS lock on `<database>.lock` (beside the file,
+/// which SQLite never touches) for as long as it serves, and a second
+/// `serve` of the same file is refused, naming the holder's pid. The account
+/// commands (`createuser`, `changepassword`, …) take no such lock: SQLite's
+/// own locking (WAL, busy timeout) makes their short writes safe next to a
+/// running server, which reads users from the file on every request. The
+/// lock goes with the process, however it ends (the OS releases it), so a
+/// crash never leaves a stale lock behind. `None` on PostgreSQL, where any
+/// number of instances may serve one database.
+fn claim_sqlite_file(config: &Config) -> CliResult<Option<std::fs::File>> {
+    use std::io::Write as _;
+    let Ok(Some(database)) = simplejwt::store::sqlite_file(config.server.database_url()) else {
+        return Ok(None);
+    };
+    let mut path = database.into_os_string();
+    path.push(".lock");
+    let path = std::path::PathBuf::from(path);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            Failure::Runtime(format!("cannot open the lock file {}: {e}", path.display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            // Who holds it, for the message of a second `serve`.
+            let mut writer = &file;
+            let _ = file
+                .set_len(0)
+                .and_then(|()| write!(writer, "{}", std::process::id()));
+            Ok(Some(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                pid => format!(" (pid {pid})"),
+            };
+            Err(Failure::Runtime(format!(
+                "refusing to start: the SQLite database {} is already served by another \
+                 `simplejwt serve`{holder}, which holds {}. One SQLite file is served by one \
+                 process; stop that one, or use PostgreSQL for several instances. (The account \
+                 commands, e.g. createuser, work on the file while it is served.)",
+                config.database_file_label(),
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Runtime(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// Reads the generated key, or generates one (64 random bytes) into a file
@@ -119,9 +189,18 @@ fn load_or_create_key(path: &Path) -> CliResult<Secret> {
 }
 
 /// On the very first start with no users, create `admin` with a random
-/// password shown once on the terminal (never logged), so the README's first
-/// command gives a login that works. Never again, even if users are removed.
-async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> CliResult {
+/// password shown once, so the README's first command gives a login that
+/// works. Never again, even if users are removed.
+///
+/// The password never enters the log stream (which may be collected and
+/// shipped): on a terminal it is printed to it apart from the log lines;
+/// otherwise (under systemd, Docker, a pipe) it is written to
+/// `password_file` (mode 0600, never overwritten) and the log names the file.
+async fn create_initial_admin(
+    store: &dyn Database,
+    service: &AuthService,
+    password_file: &Path,
+) -> CliResult {
     if store.count_users().await? > 0 || store.meta(INITIAL_ADMIN_FLAG).await?.is_some() {
         return Ok(());
     }
@@ -149,10 +228,28 @@ async fn create_initial_admin(store: &dyn Database, service: &AuthService) -> Cl
         Err(e) => return Err(e.into()),
     }
     store.set_meta_once(INITIAL_ADMIN_FLAG, "admin").await?;
-    eprintln!(
-        "\n  Created the initial user (shown once, not logged):\n    username: admin\n    \
-         password: {password}\n  Change it with: simplejwt changepassword admin\n"
-    );
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "\n  Created the initial user (shown once, not logged):\n    username: admin\n    \
+             password: {password}\n  Change it with: simplejwt changepassword admin\n"
+        );
+        return Ok(());
+    }
+    let contents = format!("username: admin\npassword: {password}\n");
+    match write_private(password_file, &contents) {
+        Ok(()) => tracing::warn!(
+            file = %password_file.display(),
+            "created the initial user `admin`: its one-time password is in the file \
+             (readable by this user only); read it, delete the file, and change the password \
+             with `simplejwt changepassword admin`"
+        ),
+        Err(e) => tracing::error!(
+            file = %password_file.display(),
+            error = %e,
+            "created the initial user `admin`, but could not write its one-time password; \
+             set one with `simplejwt changepassword admin`"
+        ),
+    }
     Ok(())
 }
 

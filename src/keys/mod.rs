@@ -12,17 +12,26 @@
 //! ([`pem`] names the form received and the forms taken; SEC1 EC keys are
 //! read), or a private and public key that do not belong together (checked by
 //! signing and verifying a probe).
+//!
+//! Several verification keys are selected by `kid` (the ring, [`Keys`]);
+//! one of them signs. They come from `KEYS_DIR` ([`dir`]), which the
+//! `simplejwt keys` commands manage for a zero-downtime rotation; a server
+//! re-reads it on SIGHUP. The ring never holds a key of another algorithm.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use sha2::{Sha256, Sha384, Sha512};
 
+use jsonwebtoken::jwk::Jwk;
+
 use crate::settings::{algorithm_name, Settings, SettingsError};
 
+pub mod dir;
 pub mod jwks;
 pub mod leaked;
 pub mod pem;
+pub mod remote;
 
 /// An HMAC already keyed with the secret: each signature clones it instead
 /// of running the key schedule again (the hot path of every request).
@@ -84,19 +93,166 @@ impl KeyedHmac {
     }
 }
 
-/// The prepared keys for the configured algorithm.
+/// One key of the ring: what verifies (and, for the signing key, signs)
+/// tokens that name it.
 #[derive(Clone)]
-pub struct Keys {
-    algorithm: Algorithm,
+pub(crate) struct Key {
+    /// Its `kid`: the RFC 7638 thumbprint of an asymmetric key, the file
+    /// name of an HMAC key in `KEYS_DIR`; `None` only for a lone HMAC
+    /// `SIGNING_KEY`.
+    kid: Option<String>,
     hmac: Option<KeyedHmac>,
     encoding: EncodingKey,
     decoding: DecodingKey,
-    /// base64url of `{"alg":"<ALG>","typ":"JWT"}`: the header every token we mint carries,
-    /// byte-identical to PyJWT's (sorted keys, compact).
+    /// base64url of the header tokens signed with this key carry:
+    /// `{"alg":"<ALG>","typ":"JWT"}` (byte-identical to PyJWT's) for the key
+    /// that verifies tokens without `kid`, else `{"alg":…,"kid":…,"typ":"JWT"}`
+    /// (sorted keys, compact: what PyJWT writes for `headers={"kid": …}`).
     header_b64: String,
-    /// The public key's RFC 7638 thumbprint (asymmetric algorithms only): the
-    /// one `kid` a token header may name.
-    kid: Option<String>,
+}
+
+impl Key {
+    /// Prepares one key for `alg` from a secret (HMAC) or a PEM pair, checked
+    /// by a probe signature; `setting` names where the material came from in
+    /// errors. `kid` is given for HMAC keys (asymmetric ones are named by
+    /// their thumbprint) and `named` says whether the header carries it.
+    fn new(
+        alg: Algorithm,
+        private: &str,
+        public: Option<&str>,
+        hmac_kid: Option<String>,
+        named: bool,
+        setting: &str,
+    ) -> Result<(Self, Option<Jwk>), SettingsError> {
+        let (encoding, decoding, hmac, jwk) = if is_hmac(alg) {
+            let secret = private.as_bytes();
+            if leaked::is_leaked(private) {
+                return Err(SettingsError::new(
+                    setting,
+                    "is a publicly known example secret (found in lists of leaked JWT secrets): \
+                     anyone can forge tokens with it; generate one with `simplejwt keygen`",
+                ));
+            }
+            let min = min_hmac_key_len(alg);
+            if secret.len() < min {
+                return Err(SettingsError::new(
+                    setting,
+                    format!(
+                        "is {} bytes; {} needs at least {min} bytes (run `simplejwt keygen`)",
+                        secret.len(),
+                        algorithm_name(alg)
+                    ),
+                ));
+            }
+            (
+                EncodingKey::from_secret(secret),
+                DecodingKey::from_secret(secret),
+                KeyedHmac::new(alg, secret),
+                None,
+            )
+        } else {
+            let public = public.ok_or_else(|| {
+                SettingsError::new(
+                    "VERIFYING_KEY",
+                    format!(
+                        "is required for {} (the public key PEM)",
+                        algorithm_name(alg)
+                    ),
+                )
+            })?;
+            let encoding = pem::signing_key(alg, private)?;
+            let decoding = pem::verifying_key(alg, public)?;
+            let jwk = jwks::public_jwk(alg, &encoding, public)?;
+            (encoding, decoding, None, Some(jwk))
+        };
+        let kid = match &jwk {
+            Some(jwk) => jwk.common.key_id.clone(),
+            None => hmac_kid,
+        };
+        let header = match (&kid, named) {
+            (Some(kid), true) => format!(
+                "{{\"alg\":\"{}\",\"kid\":{},\"typ\":\"JWT\"}}",
+                algorithm_name(alg),
+                serde_json::Value::from(kid.as_str())
+            ),
+            _ => format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg)),
+        };
+        let key = Key {
+            kid,
+            hmac,
+            encoding,
+            decoding,
+            header_b64: b64(header.as_bytes()),
+        };
+        key.probe(alg, setting)?;
+        Ok((key, jwk))
+    }
+
+    /// Signs and verifies a probe message: catches a private key of the wrong
+    /// kind or size, and a verifying key that is not its pair.
+    fn probe(&self, alg: Algorithm, setting: &str) -> Result<(), SettingsError> {
+        let message = b"simplejwt key probe";
+        let sig = crypto::sign(message, &self.encoding, alg).map_err(|e| {
+            SettingsError::new(
+                setting,
+                format!("cannot sign with {}: {e}", algorithm_name(alg)),
+            )
+        })?;
+        match crypto::verify(&sig, message, &self.decoding, alg) {
+            Ok(true) => Ok(()),
+            _ if setting == "SIGNING_KEY" => Err(SettingsError::new(
+                "VERIFYING_KEY",
+                "does not verify signatures made with SIGNING_KEY (the keys are not a pair)",
+            )),
+            _ => Err(SettingsError::new(
+                setting,
+                "the public key does not verify signatures made with the private key \
+                 (the files are not a pair)",
+            )),
+        }
+    }
+
+    /// The key's `kid`, if it has one.
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// base64url of the header this key's tokens carry.
+    pub(crate) fn header_b64(&self) -> &str {
+        &self.header_b64
+    }
+
+    /// Checks a base64url signature over `header.payload` (allocation-free
+    /// for HMAC; jsonwebtoken's verifier for the others).
+    pub(crate) fn verify(&self, alg: Algorithm, signature: &str, message: &[u8]) -> bool {
+        match &self.hmac {
+            Some(hmac) => hmac.verify(signature, message),
+            None => matches!(
+                crypto::verify(signature, message, &self.decoding, alg),
+                Ok(true)
+            ),
+        }
+    }
+}
+
+/// The prepared keys for the configured algorithm: a small ring of
+/// verification keys selected by `kid`, one of which signs.
+///
+/// Without `KEYS_DIR` the ring is the one `SIGNING_KEY` (/ `VERIFYING_KEY`)
+/// pair and tokens carry no `kid` (simplejwt's header). With `KEYS_DIR` it is
+/// every key in the directory ([`dir`]); tokens carry the signing key's
+/// `kid`, except while the signing key is the one imported from the old
+/// configuration, whose tokens stay byte-identical to before.
+#[derive(Clone)]
+pub struct Keys {
+    algorithm: Algorithm,
+    /// Every verification key; a handful at most (current, next, previous),
+    /// so a linear scan by `kid` beats any map and allocates nothing.
+    ring: Vec<Key>,
+    /// Index of the signing key in `ring`.
+    signing: usize,
+    /// Index of the key that verifies tokens without a `kid`.
+    kidless: usize,
     /// The JWKS document (`{"keys": []}` for HMAC).
     jwks: std::sync::Arc<str>,
 }
@@ -105,6 +261,7 @@ impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
             .field("algorithm", &self.algorithm)
+            .field("kids", &self.kids().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -123,96 +280,105 @@ pub fn min_hmac_key_len(alg: Algorithm) -> usize {
     }
 }
 
+/// The `kid` an asymmetric key pair gets: its public key's RFC 7638
+/// thumbprint (SHA-256), as the JWKS publishes it. Errors name `setting`.
+pub fn thumbprint_kid(
+    alg: Algorithm,
+    private_pem: &str,
+    public_pem: &str,
+) -> Result<String, SettingsError> {
+    let (key, _) = Key::new(alg, private_pem, Some(public_pem), None, true, "KEYS_DIR")?;
+    key.kid
+        .ok_or_else(|| SettingsError::new("KEYS_DIR", "the key has no thumbprint"))
+}
+
 impl Keys {
-    /// Prepares keys from `SIGNING_KEY` / `VERIFYING_KEY` for `ALGORITHM`.
+    /// Prepares keys from `KEYS_DIR`, or from `SIGNING_KEY` / `VERIFYING_KEY`,
+    /// for `ALGORITHM`. Errors name the setting (or the key file) at fault.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         let alg = settings.algorithm();
+        if let Some(path) = settings.keys_dir() {
+            if settings.signing_key().is_some() {
+                return Err(SettingsError::new(
+                    "KEYS_DIR",
+                    "is set together with SIGNING_KEY: keys come from one place \
+                     (import SIGNING_KEY with `simplejwt keys init`, then unset it)",
+                ));
+            }
+            let state = dir::KeyDir::new(path).read()?;
+            return Self::from_dir(alg, &state);
+        }
         let signing = settings
             .signing_key()
             .ok_or_else(|| SettingsError::new("SIGNING_KEY", "is not set"))?;
-        let (encoding, decoding) = if is_hmac(alg) {
-            let secret = signing.expose().as_bytes();
-            if leaked::is_leaked(signing.expose()) {
-                return Err(SettingsError::new(
-                    "SIGNING_KEY",
-                    "is a publicly known example secret (found in lists of leaked JWT secrets): \
-                     anyone can forge tokens with it; generate one with `simplejwt keygen`",
-                ));
-            }
-            let min = min_hmac_key_len(alg);
-            if secret.len() < min {
-                return Err(SettingsError::new(
-                    "SIGNING_KEY",
-                    format!(
-                        "is {} bytes; {} needs at least {min} bytes (run `simplejwt keygen`)",
-                        secret.len(),
-                        algorithm_name(alg)
-                    ),
-                ));
-            }
-            (
-                EncodingKey::from_secret(secret),
-                DecodingKey::from_secret(secret),
-            )
-        } else {
-            let public = settings.verifying_key().ok_or_else(|| {
-                SettingsError::new(
-                    "VERIFYING_KEY",
-                    format!(
-                        "is required for {} (the public key PEM)",
-                        algorithm_name(alg)
-                    ),
-                )
-            })?;
-            (
-                pem::signing_key(alg, signing.expose())?,
-                pem::verifying_key(alg, public)?,
-            )
-        };
-        let public_jwk = if is_hmac(alg) {
-            None
-        } else {
-            let public = settings.verifying_key().unwrap_or_default();
-            Some(jwks::public_jwk(alg, &encoding, public)?)
-        };
-        let kid = public_jwk.as_ref().and_then(|j| j.common.key_id.clone());
-        let jwks = jwks::document(public_jwk.into_iter().collect()).into();
-        let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", algorithm_name(alg));
-        let hmac = if is_hmac(alg) {
-            KeyedHmac::new(alg, signing.expose().as_bytes())
-        } else {
-            None
-        };
-        let keys = Keys {
+        let (key, jwk) = Key::new(
+            alg,
+            signing.expose(),
+            settings.verifying_key(),
+            None,
+            false,
+            "SIGNING_KEY",
+        )?;
+        Ok(Keys {
             algorithm: alg,
-            hmac,
-            encoding,
-            decoding,
-            header_b64: b64(header.as_bytes()),
-            kid,
-            jwks,
-        };
-        keys.probe()?;
-        Ok(keys)
+            ring: vec![key],
+            signing: 0,
+            kidless: 0,
+            jwks: jwks::document(jwk.into_iter().collect()).into(),
+        })
     }
 
-    /// Signs and verifies a probe message: catches a private key of the wrong
-    /// kind or size, and a verifying key that is not its pair.
-    fn probe(&self) -> Result<(), SettingsError> {
-        let message = b"simplejwt key probe";
-        let sig = crypto::sign(message, &self.encoding, self.algorithm).map_err(|e| {
+    /// The ring of a key directory's contents.
+    pub fn from_dir(alg: Algorithm, state: &dir::DirState) -> Result<Self, SettingsError> {
+        let mut ring = Vec::with_capacity(state.keys.len());
+        let mut jwks = Vec::new();
+        for stored in &state.keys {
+            let label = format!("KEYS_DIR ({})", stored.kid);
+            let named = state.kidless.as_deref() != Some(stored.kid.as_str());
+            let (key, jwk) = Key::new(
+                alg,
+                stored.private.expose(),
+                stored.public.as_deref(),
+                Some(stored.kid.clone()),
+                named,
+                &label,
+            )?;
+            if key.kid.as_deref() != Some(stored.kid.as_str()) {
+                return Err(SettingsError::new(
+                    &label,
+                    format!(
+                        "the key file is named {:?} but its thumbprint (its kid) is {:?}; \
+                         add keys with `simplejwt keys add`",
+                        stored.kid,
+                        key.kid.unwrap_or_default()
+                    ),
+                ));
+            }
+            ring.push(key);
+            jwks.extend(jwk);
+        }
+        let position = |kid: &str| ring.iter().position(|k| k.kid.as_deref() == Some(kid));
+        let signing = position(&state.current).ok_or_else(|| {
             SettingsError::new(
-                "SIGNING_KEY",
-                format!("cannot sign with {}: {e}", algorithm_name(self.algorithm)),
+                "KEYS_DIR",
+                format!(
+                    "the current key {:?} is not in the directory",
+                    state.current
+                ),
             )
         })?;
-        match crypto::verify(&sig, message, &self.decoding, self.algorithm) {
-            Ok(true) => Ok(()),
-            _ => Err(SettingsError::new(
-                "VERIFYING_KEY",
-                "does not verify signatures made with SIGNING_KEY (the keys are not a pair)",
-            )),
-        }
+        let kidless = state
+            .kidless
+            .as_deref()
+            .and_then(position)
+            .unwrap_or(signing);
+        Ok(Keys {
+            algorithm: alg,
+            ring,
+            signing,
+            kidless,
+            jwks: jwks::document(jwks).into(),
+        })
     }
 
     /// The pinned algorithm.
@@ -220,39 +386,56 @@ impl Keys {
         self.algorithm
     }
 
-    /// The `kid` of our verifying key (its RFC 7638 thumbprint), for
-    /// asymmetric algorithms; `None` for HMAC.
+    /// The `kid` of the signing key (an asymmetric key's RFC 7638
+    /// thumbprint); `None` for a lone HMAC `SIGNING_KEY`.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        self.ring[self.signing].kid()
     }
 
-    /// The JWKS document: our public key, or no key for HMAC.
+    /// The `kid` of every verification key, the signing key's among them.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.ring.iter().filter_map(Key::kid)
+    }
+
+    /// The JWKS document: every public verification key, or none for HMAC.
     pub fn jwks(&self) -> &str {
         &self.jwks
     }
 
-    /// base64url of the fixed header.
+    /// base64url of the header the tokens we mint carry.
     pub(crate) fn header_b64(&self) -> &str {
-        &self.header_b64
+        self.ring[self.signing].header_b64()
     }
 
-    /// Signs `header.payload`, returning the base64url signature.
+    /// The key whose minted header is exactly `header_b64` (the fast path:
+    /// our own tokens need no JSON parsing).
+    pub(crate) fn by_header(&self, header_b64: &str) -> Option<&Key> {
+        self.ring.iter().find(|k| k.header_b64 == header_b64)
+    }
+
+    /// The key named `kid`, if it is ours.
+    pub(crate) fn by_kid(&self, kid: &str) -> Option<&Key> {
+        self.ring.iter().find(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    /// The key that verifies tokens without a `kid`.
+    pub(crate) fn kidless(&self) -> &Key {
+        &self.ring[self.kidless]
+    }
+
+    /// Signs `header.payload` with the signing key, returning the base64url signature.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
-        match &self.hmac {
+        let key = &self.ring[self.signing];
+        match &key.hmac {
             Some(hmac) => Ok(hmac.sign(message)),
-            None => crypto::sign(message, &self.encoding, self.algorithm),
+            None => crypto::sign(message, &key.encoding, self.algorithm),
         }
     }
 
-    /// Checks a base64url signature over `header.payload`.
+    /// Checks a base64url signature over `header.payload` with the signing key.
+    #[cfg(test)]
     pub(crate) fn verify(&self, signature: &str, message: &[u8]) -> bool {
-        match &self.hmac {
-            Some(hmac) => hmac.verify(signature, message),
-            None => matches!(
-                crypto::verify(signature, message, &self.decoding, self.algorithm),
-                Ok(true)
-            ),
-        }
+        self.ring[self.signing].verify(self.algorithm, signature, message)
     }
 }
 

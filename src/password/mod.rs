@@ -85,6 +85,22 @@ pub fn new_password_problem(password: &str) -> Option<&'static str> {
     }
 }
 
+/// The format of a stored password hash, by Django's algorithm name (the
+/// text before the first `$`: `pbkdf2_sha256`, `argon2`, `bcrypt_sha256`,
+/// `md5`, …; `"unusable"` for Django's `!…` unusable passwords, `"unknown"`
+/// for anything else), and whether this crate verifies it. Used to tell,
+/// before a move from Django, which accounts could not log in here.
+///
+/// ```
+/// use simplejwt::password::stored_format;
+/// assert_eq!(stored_format("pbkdf2_sha256$1000000$salt$hash"), ("pbkdf2_sha256", true));
+/// assert_eq!(stored_format("bcrypt_sha256$$2b$12$abc"), ("bcrypt_sha256", false));
+/// assert_eq!(stored_format("!unusable"), ("unusable", false));
+/// ```
+pub fn stored_format(stored: &str) -> (&str, bool) {
+    formats::stored_format(stored)
+}
+
 /// Hashes and verifies passwords; cheap to clone (an `Arc` inside).
 ///
 /// Construct it once at startup with [`PasswordHasher::new`] (cheap: it runs

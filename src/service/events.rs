@@ -38,6 +38,9 @@ pub enum EventKind {
     /// A refresh found its session past `SESSION_ABSOLUTE_LIFETIME` or
     /// `SESSION_IDLE_TIMEOUT`: the session was ended.
     SessionExpired,
+    /// The key ring changed on reload (`KEYS_DIR`): a key was added,
+    /// promoted to signing, or retired. `detail` names the kids.
+    KeysChanged,
 }
 
 impl EventKind {
@@ -54,6 +57,7 @@ impl EventKind {
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
             EventKind::SessionExpired => "session_expired",
+            EventKind::KeysChanged => "keys_changed",
         }
     }
 
@@ -68,6 +72,7 @@ impl EventKind {
                 | EventKind::LoginThrottled
                 | EventKind::ReuseDetected
                 | EventKind::LoggedOut
+                | EventKind::KeysChanged
         )
     }
 }
@@ -83,6 +88,9 @@ pub struct Event<'a> {
     pub username: Option<&'a str>,
     /// The client.
     pub client: &'a ClientInfo,
+    /// What else the event names (the kids of a key change); never a
+    /// token, a password or a key.
+    pub detail: Option<&'a str>,
 }
 
 /// Receives every event. Implementations must not block (they run inline).
@@ -109,6 +117,7 @@ impl EventSink for LogSink {
                     username = e.username,
                     ip = ip.as_deref(),
                     user_agent = e.client.user_agent.as_deref(),
+                    detail = e.detail,
                 )
             };
         }

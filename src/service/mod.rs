@@ -5,6 +5,7 @@
 //! simplejwt is wrong (a deleted user's refresh is a 401, not a 500; a token
 //! without `jti` is "Token has no id", not a 500; rotation succeeds once).
 
+pub mod audit;
 mod authenticate;
 mod blacklist;
 pub mod client;
@@ -20,6 +21,7 @@ pub mod throttle;
 mod validate;
 mod verify;
 
+pub use audit::AuditSink;
 pub use authenticate::{AuthenticatedUser, TokenUser};
 pub use client::ClientInfo;
 pub use events::{Event, EventKind, EventSink, LogSink};
@@ -295,10 +297,48 @@ impl AuthService {
             user_id,
             username,
             client,
+            detail: None,
         };
+        self.record(&event);
+    }
+
+    fn record(&self, event: &Event<'_>) {
         for sink in &self.inner.sinks {
-            sink.record(&event);
+            sink.record(event);
         }
+    }
+
+    /// Re-reads `KEYS_DIR` (on SIGHUP): from now on tokens are signed with
+    /// its `current` key and verified with its keys only, on every clone of
+    /// this service. Returns whether the ring changed (then a
+    /// [`EventKind::KeysChanged`] event names the signing key and the
+    /// verification keys). Without `KEYS_DIR` nothing is read (`Ok(false)`).
+    /// Errors name the setting or file; the ring in use then stays.
+    pub fn reload_keys(&self) -> Result<bool, SettingsError> {
+        if self.settings().keys_dir().is_none() {
+            return Ok(false);
+        }
+        let keys = Keys::from_settings(self.settings())?;
+        let describe = |k: &Keys| {
+            format!(
+                "signing={} keys={}",
+                k.kid().unwrap_or("-"),
+                k.kids().collect::<Vec<_>>().join(",")
+            )
+        };
+        let (before, after) = (describe(&self.tokens().keys()), describe(&keys));
+        self.inner.tokens.replace_keys(keys)?;
+        if before == after {
+            return Ok(false);
+        }
+        self.record(&Event {
+            kind: EventKind::KeysChanged,
+            user_id: None,
+            username: None,
+            client: &ClientInfo::unknown(),
+            detail: Some(&after),
+        });
+        Ok(true)
     }
 
     fn encode(&self, claims: &mut Claims) -> Result<String, AuthError> {
@@ -352,6 +392,17 @@ impl AuthServiceBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
             Throttle::new(&self.settings, counters)
         });
+        let mut sinks = self.sinks;
+        if sinks.is_empty() {
+            sinks.push(Arc::new(LogSink));
+        }
+        if self.settings.audit_table() {
+            let sink = AuditSink::spawn(self.store.clone(), self.settings.audit_queue() as usize)
+                .ok_or_else(|| {
+                SettingsError::new("AUDIT_TABLE", "needs a Tokio runtime to write from")
+            })?;
+            sinks.push(Arc::new(sink));
+        }
         Ok(AuthService {
             inner: Arc::new(Inner {
                 settings: self.settings,
@@ -362,11 +413,7 @@ impl AuthServiceBuilder {
                 database: self.store,
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
-                sinks: if self.sinks.is_empty() {
-                    vec![Arc::new(LogSink)]
-                } else {
-                    self.sinks
-                },
+                sinks,
                 throttle,
             }),
         })

@@ -17,6 +17,7 @@
 
 use super::AuthService;
 use crate::error::AuthError;
+use crate::token::backend::DecodeError;
 use crate::token::{claims, Claims, Timestamp, TokenError, TokenKind};
 
 /// When the blacklist is consulted.
@@ -103,10 +104,25 @@ impl AuthService {
         now: Timestamp,
     ) -> Result<Claims, AuthError> {
         let settings = self.settings();
-        let claims = if expect.expired_ok {
-            self.tokens().decode_expired(token, now)?
-        } else {
-            self.tokens().decode(token, now)?
+        let decode = |token, now| {
+            if expect.expired_ok {
+                self.tokens().try_decode_expired(token, now)
+            } else {
+                self.tokens().try_decode(token, now)
+            }
+        };
+        let claims = match decode(token, now) {
+            Ok(claims) => claims,
+            Err(DecodeError::Token(e)) => return Err(e.into()),
+            // A kid none of our keys has: fetch `JWK_URL` again (rate-limited)
+            // and try once more.
+            Err(DecodeError::UnknownKid) => match self.tokens().remote() {
+                Some(remote) => {
+                    remote.refresh().await;
+                    decode(token, now).map_err(DecodeError::into_token_error)?
+                }
+                None => return Err(TokenError::Invalid.into()),
+            },
         };
         if expect.blacklist == BlacklistCheck::First && self.is_blacklisted(&claims).await? {
             return Err(TokenError::Blacklisted.into());

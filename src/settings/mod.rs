@@ -239,6 +239,31 @@ declare_settings! {
     /// headers name the client (addresses or CIDR networks); from any other
     /// peer these headers are ignored. Empty: the peer is the client.
     "TRUSTED_PROXIES" trusted_proxies: IpNetworks = "";
+    /// (This server's own.) A directory of keys for rotation without logging
+    /// anyone out (`simplejwt keys` init, add, promote, retire, list):
+    /// every key in it verifies the tokens naming its `kid`, the `current`
+    /// one signs, and the JWKS publishes them all. Re-read on SIGHUP. Instead
+    /// of SIGNING_KEY / VERIFYING_KEY; None: those keys, tokens without `kid`.
+    "KEYS_DIR" keys_dir: OptionalText = "None";
+    /// An `https://` (or `http://`) URL of another issuer's JWKS: tokens whose
+    /// `kid` names one of its keys are verified with it (asymmetric
+    /// algorithms only, as simplejwt). Unlike simplejwt, tokens this server
+    /// mints keep verifying. Fetched with a 5 s timeout and a 256 KiB bound,
+    /// cached, and fetched again (at most every 30 s) when an unknown `kid`
+    /// appears.
+    "JWK_URL" jwk_url: OptionalText = "None";
+    /// (This server's own.) Security events (logins, refreshes, reuse
+    /// detection, logouts, throttling, key changes: user, address, user
+    /// agent, never a token or password) are also written to the
+    /// `audit_events` table, through a bounded queue that never delays a
+    /// request. They always go to the log (target `simplejwt::events`).
+    "AUDIT_TABLE" audit_table: Flag = "false";
+    /// (This server's own.) Audit rows older than this are deleted by
+    /// `simplejwt flushexpiredtokens`.
+    "AUDIT_RETENTION" audit_retention: Lifetime = "90d";
+    /// (This server's own.) Audit rows waiting to be written; when full, new
+    /// rows are dropped (and counted in an `audit_dropped` row), never waited for.
+    "AUDIT_QUEUE" audit_queue: Count<16, 1000000> = "10000";
 
     // ==== social login ===============================================
     // (declarations of OpenID Connect login go here)
@@ -253,7 +278,6 @@ const REGISTERED_CLAIMS: [&str; 5] = ["exp", "iat", "nbf", "aud", "iss"];
 /// existing configuration can be carried over.
 pub const IGNORED_SETTING_NAMES: &[&str] = &[
     "JSON_ENCODER",
-    "JWK_URL",
     "USER_AUTHENTICATION_RULE",
     "TOKEN_USER_CLASS",
     "TOKEN_OBTAIN_SERIALIZER",
@@ -289,6 +313,15 @@ impl Settings {
             TokenKind::Refresh => self.refresh_token_lifetime(),
             TokenKind::Sliding => self.sliding_token_lifetime(),
         }
+    }
+
+    /// How long after a key stops signing a token it signed can still be
+    /// valid: the longest token lifetime plus `LEEWAY`.
+    pub fn longest_token_validity(&self) -> std::time::Duration {
+        self.access_token_lifetime()
+            .max(self.refresh_token_lifetime())
+            .max(self.sliding_token_lifetime())
+            + self.leeway()
     }
 
     /// A builder starting from the defaults.
@@ -351,6 +384,13 @@ impl Settings {
         if self.jti_claim.is_none() {
             out.push("JTI_CLAIM is None: tokens carry no id and cannot be blacklisted".into());
         }
+        if self.jwk_url.is_some() && crate::keys::is_hmac(self.algorithm) {
+            out.push(
+                "JWK_URL is ignored with an HMAC ALGORITHM (as in simplejwt): \
+                 a JWKS publishes public keys only"
+                    .into(),
+            );
+        }
         if self.auth_cookie && !self.auth_cookie_secure {
             out.push(
                 "AUTH_COOKIE_SECURE is false: token cookies are sent over plain HTTP; \
@@ -396,6 +436,17 @@ impl Settings {
                 "LOGIN_THROTTLE_MAX_DELAY",
                 "is shorter than LOGIN_THROTTLE_DELAY",
             ));
+        }
+        if let Some(url) = &self.jwk_url {
+            let ok = ["https://", "http://"]
+                .iter()
+                .any(|scheme| url.len() > scheme.len() && url.starts_with(scheme));
+            if !ok {
+                return Err(SettingsError::new(
+                    "JWK_URL",
+                    "is not an http:// or https:// URL",
+                ));
+            }
         }
         if self.blacklist_after_rotation && self.jti_claim.is_none() {
             return Err(SettingsError::new(

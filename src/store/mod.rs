@@ -19,6 +19,7 @@
 //! | `mod.rs` | [`connect`], re-exports |
 //! | `sqlite/`, `postgres.rs` | the two implementations |
 //! | `migrate.rs` | sqlx's migrator, both databases |
+//! | `import.rs` | [`Database::import_users`] / [`Database::import_tokens`] logic, once, over the same `Tx` |
 //! | `token_writes.rs` | record / blacklist / rotate, written once over a small `Tx` trait |
 //! | `traits.rs` | [`UserStore`], [`TokenStore`], [`Database`] |
 //! | `sql.rs` | every statement, once |
@@ -44,6 +45,7 @@
 pub mod counters;
 mod error;
 mod faults;
+mod import;
 mod migrate;
 mod model;
 mod options;
@@ -58,8 +60,9 @@ use std::sync::Arc;
 
 pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
+pub use import::{ImportedToken, TokensImported, UserConflict, UsersImported};
 pub use model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
+    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
     SessionRecord, User,
 };
 pub use options::StoreOptions;

@@ -56,6 +56,27 @@ pub struct NewUser {
     pub is_superuser: bool,
 }
 
+/// One row of the audit log (`audit_events`): what happened, to whom, from
+/// where. Built from a service event; it has no field for a token, a
+/// password or a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// When (epoch seconds).
+    pub created_at: i64,
+    /// The event's stable name (`login_failed`, `keys_changed`, …).
+    pub event: String,
+    /// The user's primary key, when known.
+    pub user_id: Option<i64>,
+    /// The login name tried or used, when known.
+    pub username: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// The client's `User-Agent` (bounded by `ClientInfo`).
+    pub user_agent: Option<String>,
+    /// What else the event names (the kids of a key change).
+    pub detail: Option<String>,
+}
+
 /// A refresh (or sliding) token as recorded: by id, never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutstandingToken {

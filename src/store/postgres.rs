@@ -26,10 +26,11 @@ use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _}
 use super::counters::{FailureCounters, Failures};
 use super::error::StoreError;
 use super::faults::FaultLog;
+use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
-    session_from_columns, storable, user_from_columns, NewSession, NewUser, OutstandingToken,
-    Rotation, RotationRules, SessionLifetimes, SessionRecord, User,
+    session_from_columns, storable, user_from_columns, AuditRecord, NewSession, NewUser,
+    OutstandingToken, Rotation, RotationRules, SessionLifetimes, SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
@@ -202,6 +203,14 @@ fn ended_before(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Moves the `users.id` identity past the largest id (after an import with
+/// explicit ids), never backwards. PostgreSQL only: SQLite's AUTOINCREMENT
+/// follows explicit ids by itself.
+const ADVANCE_USER_IDS: &str = "SELECT setval(q.s::regclass, GREATEST(\
+     COALESCE(pg_sequence_last_value(q.s::regclass), 0), \
+     (SELECT COALESCE(MAX(id), 0) FROM users), 1)) \
+     FROM (SELECT pg_get_serial_sequence('users', 'id') AS s) q";
 
 /// Whether the session may write (`on` on a standby).
 const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
@@ -624,6 +633,35 @@ impl Database for PgDatabase {
             == 1)
     }
 
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::users(&mut PgTx(&mut tx), users).await?;
+            if done.inserted > 0 {
+                // Explicit ids leave the identity sequence behind: move it
+                // past them, never back (a deleted user's id is not reused).
+                sqlx::query(ADVANCE_USER_IDS).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError> {
+        self.timed(&self.writes, async {
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
+            let done = import::tokens(&mut PgTx(&mut tx), tokens).await?;
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
+
     async fn count_users(&self) -> Result<i64, StoreError> {
         let row = self.fetch(sql::COUNT_USERS, &[]).await?;
         let row = row.ok_or_else(|| StoreError::Other("no count".into()))?;
@@ -638,6 +676,52 @@ impl Database for PgDatabase {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self.fetch(sql::META, &[Param::Text(key)]).await?;
         row.map(|row| row.try_get(0)).transpose().map_err(classify)
+    }
+
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        let write = async {
+            let mut tx = self.pool.begin().await?;
+            for e in events {
+                bind(sqlx::query(sql::INSERT_AUDIT_EVENT), &sql::audit_params(e))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        };
+        self.timed(&self.writes, write).await
+    }
+
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let params = [Param::Int(before), Param::Int(batch)];
+            let deleted = self.execute(sql::FLUSH_AUDIT_BATCH, &params).await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let read =
+            bind(sqlx::query(sql::RECENT_AUDIT_EVENTS), &[Param::Int(limit)]).fetch_all(&self.pool);
+        let rows = self.timed(&self.reads, read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    created_at: int(row, 0)?,
+                    event: row.try_get(1)?,
+                    user_id: row.try_get(2)?,
+                    username: row.try_get(3)?,
+                    ip: row.try_get(4)?,
+                    user_agent: row.try_get(5)?,
+                    detail: row.try_get(6)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(classify)
     }
 
     fn shared_failure_counters(&self) -> Option<std::sync::Arc<dyn FailureCounters>> {

@@ -64,6 +64,22 @@ pub(super) const USER_BY_USERNAME: &str = concat!(
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, password, email, is_active, \
      is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 
+/// `$1..$11`: id, username, hash, email, first name, last name, active,
+/// staff, superuser, date joined, last login. An imported user keeps their
+/// id (tokens name it); nothing happens when the id or the username is
+/// taken (the caller tells "already imported" from a conflict).
+pub(super) const IMPORT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
+);
+
+/// `$1`: id → `username`.
+pub(super) const USERNAME_BY_ID: &str = "SELECT username FROM users WHERE id = $1";
+
+/// `$1`: username → `id`.
+pub(super) const ID_BY_USERNAME: &str = "SELECT id FROM users WHERE username = $1";
+
 /// `$1`: new hash, `$2`: id.
 pub(super) const SET_PASSWORD: &str = "UPDATE users SET password = $1 WHERE id = $2";
 
@@ -244,3 +260,29 @@ pub(super) const PING: &str = "SELECT 1 AS one";
 /// bookkeeping table, the same on both databases; a failed one is pending).
 pub(super) const APPLIED_MIGRATIONS: &str =
     "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+
+/// `$1`…`$7`: created_at, event, user_id, username, ip, user_agent, detail.
+pub(super) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
+     (created_at, event, user_id, username, ip, user_agent, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// `$1`: cutoff (epoch seconds), `$2`: batch size. Audit rows older than the retention.
+pub(super) const FLUSH_AUDIT_BATCH: &str = "DELETE FROM audit_events WHERE id IN \
+     (SELECT id FROM audit_events WHERE created_at < $1 LIMIT $2)";
+
+/// `$1`: limit → the newest audit rows first, in [`AuditRecord`](super::model::AuditRecord) order.
+pub(super) const RECENT_AUDIT_EVENTS: &str = "SELECT created_at, event, user_id, username, ip, \
+     user_agent, detail FROM audit_events ORDER BY id DESC LIMIT $1";
+
+/// The parameters of [`INSERT_AUDIT_EVENT`] for one row.
+pub(super) fn audit_params(r: &super::model::AuditRecord) -> [Param<'_>; 7] {
+    [
+        Param::Int(r.created_at),
+        Param::Text(&r.event),
+        Param::OptInt(r.user_id),
+        Param::OptText(r.username.as_deref()),
+        Param::OptText(r.ip.as_deref()),
+        Param::OptText(r.user_agent.as_deref()),
+        Param::OptText(r.detail.as_deref()),
+    ]
+}

@@ -125,14 +125,14 @@ pub(super) enum Cell {
 }
 
 impl Cell {
-    fn int(&self) -> Option<i64> {
+    pub(super) fn int(&self) -> Option<i64> {
         match self {
             Cell::Int(v) => *v,
             Cell::Text(_) => None,
         }
     }
 
-    fn text(self) -> Option<String> {
+    pub(super) fn text(self) -> Option<String> {
         match self {
             Cell::Text(v) => v,
             Cell::Int(_) => None,

@@ -15,8 +15,9 @@
 //! the service holds `Arc<dyn …>` and never knows which database it talks to.
 
 use super::error::StoreError;
+use super::import::{ImportedToken, TokensImported, UsersImported};
 use super::model::{
-    NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
+    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
     SessionRecord, User,
 };
 use super::url::Backend;
@@ -232,6 +233,20 @@ pub trait Database: UserStore + TokenStore {
     /// rows survive. Returns `false` when there is no such user.
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError>;
 
+    /// Imports users with their ids (moving from Django: the `user_id`
+    /// claim of existing tokens names them), in one transaction: each is
+    /// inserted unless its id or username is taken; taken by the same user
+    /// (same id and username) counts as present and is left unchanged,
+    /// taken by another account is a conflict, reported and not written.
+    /// Later [`Database::create_user`] ids continue after the largest one.
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError>;
+
+    /// Imports outstanding tokens and their blacklist entries, in one
+    /// transaction: each `jti` is recorded unless it is (an owner that does
+    /// not exist here is recorded as none), then blacklisted at its original
+    /// time unless it is already. Re-importing changes nothing.
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError>;
+
     /// Number of user accounts.
     async fn count_users(&self) -> Result<i64, StoreError>;
 
@@ -240,6 +255,16 @@ pub trait Database: UserStore + TokenStore {
 
     /// Reads a metadata value.
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Appends audit rows, all in one transaction (the audit sink's batch).
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError>;
+
+    /// Deletes audit rows created before `before` (epoch seconds), `batch`
+    /// rows per statement; returns how many.
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError>;
+
+    /// The newest `limit` audit rows, newest first.
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
 
     /// Failure counters that every instance on this database shares, or
     /// `None` when one process serves it (SQLite): the caller then keeps

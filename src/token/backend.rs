@@ -6,16 +6,30 @@
 //! `exp` (expired when `exp <= now - LEEWAY`), `iss`, `aud`, and `sub`/`jti`
 //! being strings. Stricter than PyJWT (RFC 8725): a header carrying a key or a
 //! key URL (`jwk`, `jku`, `x5u`, `x5c`, `x5t`), `crit`, or a `kid` that is not
-//! our key's thumbprint (as `/.well-known/jwks.json` publishes it) is refused. Everything is refused before any work when the token is
-//! longer than `TOKEN_MAX_BYTES`. Any failure other than expiry is
-//! [`TokenError::Invalid`]: a client learns nothing more about a forged token.
+//! one of our keys' (as `/.well-known/jwks.json` publishes them) is refused —
+//! unless `JWK_URL` is set and its JWKS has that key. Everything is refused
+//! before any work when the token is longer than `TOKEN_MAX_BYTES`. Any
+//! failure other than expiry is [`TokenError::Invalid`]: a client learns
+//! nothing more about a forged token.
+//!
+//! The key is chosen by the header: a token whose header is byte-identical
+//! to one we mint goes straight to that key (no JSON parsing); otherwise
+//! `kid` selects one of our keys by a scan of the small ring, and a token
+//! without `kid` gets the key that verifies such tokens (the signing key,
+//! or the one imported from `SIGNING_KEY` while it is in the ring). The ring
+//! is swapped whole on reload; loading it on each decode is a few atomic
+//! operations and allocates nothing.
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use base64::Engine as _;
 use serde_json::Value;
 
 use super::claims::Claims;
 use super::json::to_ascii_vec;
 use super::{Timestamp, TokenError};
+use crate::keys::remote::RemoteJwks;
 use crate::keys::Keys;
 use crate::settings::{algorithm_name, Settings};
 
@@ -24,15 +38,44 @@ use crate::settings::{algorithm_name, Settings};
 pub const REFUSED_HEADER_PARAMETERS: [&str; 7] =
     ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit"];
 
-/// Encodes and decodes tokens with one key pair and one set of claim rules.
+/// Encodes and decodes tokens with one key ring and one set of claim rules.
 #[derive(Debug, Clone)]
 pub struct TokenBackend {
-    keys: Keys,
+    /// Shared by every clone: a reload is seen by all of them.
+    keys: Arc<ArcSwap<Keys>>,
+    /// `JWK_URL`'s keys, for tokens naming a `kid` that is not ours.
+    remote: Option<Arc<RemoteJwks>>,
     alg_name: &'static str,
     audience: Option<Vec<String>>,
     issuer: Option<String>,
     leeway: f64,
     max_bytes: usize,
+}
+
+/// Why a decode failed: a token error, or a `kid` found in none of our keys
+/// and no fresh copy of `JWK_URL`'s (the caller may fetch it and try again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// The token is refused.
+    Token(TokenError),
+    /// Its `kid` may be in `JWK_URL`'s JWKS once fetched again.
+    UnknownKid,
+}
+
+impl From<TokenError> for DecodeError {
+    fn from(e: TokenError) -> Self {
+        DecodeError::Token(e)
+    }
+}
+
+impl DecodeError {
+    /// As a token error: an unknown `kid` is an invalid token.
+    pub(crate) fn into_token_error(self) -> TokenError {
+        match self {
+            DecodeError::Token(e) => e,
+            DecodeError::UnknownKid => TokenError::Invalid,
+        }
+    }
 }
 
 /// An error while signing (a broken key): never caused by a client.
@@ -57,9 +100,14 @@ fn int_claim(v: &Value) -> Option<f64> {
 impl TokenBackend {
     /// A backend for the settings' algorithm, audience, issuer and leeway.
     pub fn new(settings: &Settings, keys: Keys) -> Self {
+        let remote = settings
+            .jwk_url()
+            .filter(|_| !crate::keys::is_hmac(keys.algorithm()))
+            .map(|url| Arc::new(RemoteJwks::new(url, keys.algorithm())));
         Self {
             alg_name: algorithm_name(keys.algorithm()),
-            keys,
+            keys: Arc::new(ArcSwap::from_pointee(keys)),
+            remote,
             audience: settings.audience().map(<[String]>::to_vec),
             issuer: settings.issuer().map(str::to_owned),
             leeway: settings.leeway().as_secs_f64(),
@@ -67,9 +115,29 @@ impl TokenBackend {
         }
     }
 
-    /// The keys this backend signs and verifies with.
-    pub fn keys(&self) -> &Keys {
-        &self.keys
+    /// The keys this backend signs and verifies with (a snapshot: a reload
+    /// after this call is not seen through it).
+    pub fn keys(&self) -> arc_swap::Guard<Arc<Keys>> {
+        self.keys.load()
+    }
+
+    /// Replaces the key ring (a reload of `KEYS_DIR`): tokens minted from now
+    /// on are signed with its signing key, and only its keys verify. The
+    /// algorithm cannot change.
+    pub fn replace_keys(&self, keys: Keys) -> Result<(), crate::settings::SettingsError> {
+        if keys.algorithm() != self.keys.load().algorithm() {
+            return Err(crate::settings::SettingsError::new(
+                "ALGORITHM",
+                "cannot change on reload: restart the server",
+            ));
+        }
+        self.keys.store(Arc::new(keys));
+        Ok(())
+    }
+
+    /// `JWK_URL`'s key cache, when set (and the algorithm is asymmetric).
+    pub fn remote(&self) -> Option<&RemoteJwks> {
+        self.remote.as_deref()
     }
 
     /// Signs `claims`, first setting `aud` and `iss` when configured (in place
@@ -87,13 +155,13 @@ impl TokenBackend {
             claims.insert("iss".into(), Value::from(iss.clone()));
         }
         let payload = to_ascii_vec(claims).map_err(|e| SignError(e.to_string()))?;
-        let header = self.keys.header_b64();
+        let keys = self.keys.load();
+        let header = keys.header_b64();
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 100);
         token.push_str(header);
         token.push('.');
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = self
-            .keys
+        let signature = keys
             .sign(token.as_bytes())
             .map_err(|e| SignError(e.to_string()))?;
         token.push('.');
@@ -103,7 +171,8 @@ impl TokenBackend {
 
     /// Verifies the signature and the time, audience and issuer claims at `now`.
     pub fn decode(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
-        self.decode_checking(token, now, true)
+        self.try_decode(token, now)
+            .map_err(DecodeError::into_token_error)
     }
 
     /// [`TokenBackend::decode`], except that an `exp` in the past is
@@ -111,31 +180,48 @@ impl TokenBackend {
     /// which a sliding token's `refresh_exp` bounds instead, as simplejwt's
     /// documentation describes.
     pub fn decode_expired(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
-        self.decode_checking(token, now, false)
+        self.try_decode_expired(token, now)
+            .map_err(DecodeError::into_token_error)
     }
 
-    fn decode_checking(
+    /// [`Self::decode`], telling apart a `kid` that `JWK_URL`'s JWKS may
+    /// know once fetched again.
+    pub(crate) fn try_decode(&self, token: &str, now: Timestamp) -> Result<Claims, DecodeError> {
+        self.try_decode_checking(token, now, true)
+    }
+
+    /// [`Self::decode_expired`], telling apart an unknown `kid` as
+    /// [`Self::try_decode`] does.
+    pub(crate) fn try_decode_expired(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Claims, DecodeError> {
+        self.try_decode_checking(token, now, false)
+    }
+
+    fn try_decode_checking(
         &self,
         token: &str,
         now: Timestamp,
         check_exp: bool,
-    ) -> Result<Claims, TokenError> {
+    ) -> Result<Claims, DecodeError> {
         if token.len() > self.max_bytes {
-            return Err(TokenError::Invalid);
+            return Err(TokenError::Invalid.into());
         }
         let mut parts = token.splitn(3, '.');
         let (Some(header_b64), Some(payload_b64), Some(signature)) =
             (parts.next(), parts.next(), parts.next())
         else {
-            return Err(TokenError::Invalid);
+            return Err(TokenError::Invalid.into());
         };
         if signature.contains('.') {
-            return Err(TokenError::Invalid);
+            return Err(TokenError::Invalid.into());
         }
-        self.check_header(header_b64)?;
+        let keys = self.keys.load();
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-        if !self.keys.verify(signature, signing_input.as_bytes()) {
-            return Err(TokenError::Invalid);
+        if !self.verify_signature(&keys, header_b64, signature, signing_input.as_bytes())? {
+            return Err(TokenError::Invalid.into());
         }
         let payload = b64_decode(payload_b64).ok_or(TokenError::Invalid)?;
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
@@ -143,16 +229,25 @@ impl TokenBackend {
         Ok(claims)
     }
 
-    fn check_header(&self, header_b64: &str) -> Result<(), TokenError> {
-        // The header we mint is fixed; accept it without parsing JSON.
-        if header_b64 == self.keys.header_b64() {
-            return Ok(());
+    /// Checks the header, picks the key that must have signed the token and
+    /// checks the signature with it.
+    fn verify_signature(
+        &self,
+        keys: &Keys,
+        header_b64: &str,
+        signature: &str,
+        message: &[u8],
+    ) -> Result<bool, DecodeError> {
+        let alg = keys.algorithm();
+        // A header we mint is fixed; accept it without parsing JSON.
+        if let Some(key) = keys.by_header(header_b64) {
+            return Ok(key.verify(alg, signature, message));
         }
         let raw = b64_decode(header_b64).ok_or(TokenError::Invalid)?;
         let header: Claims = serde_json::from_slice(&raw).map_err(|_| TokenError::Invalid)?;
         match header.get("alg") {
             Some(Value::String(alg)) if alg == self.alg_name => {}
-            _ => return Err(TokenError::Invalid),
+            _ => return Err(TokenError::Invalid.into()),
         }
         // We implement no extensions, so any critical one must be refused
         // (RFC 7515 §4.1.11); a header offering its own key or a URL to fetch
@@ -162,17 +257,26 @@ impl TokenBackend {
             .iter()
             .any(|name| header.contains_key(*name))
         {
-            return Err(TokenError::Invalid);
+            return Err(TokenError::Invalid.into());
         }
-        // A `kid` must name our key (its thumbprint, as the JWKS publishes
-        // it); it never selects a key from anywhere else.
-        if let Some(kid) = header.get("kid") {
-            match (kid, self.keys.kid()) {
-                (Value::String(kid), Some(ours)) if kid == ours => {}
-                _ => return Err(TokenError::Invalid),
+        // A `kid` must name one of our keys (as the JWKS publishes them) or,
+        // with `JWK_URL`, one of its keys; it never selects a key from
+        // anywhere else.
+        match header.get("kid") {
+            None => Ok(keys.kidless().verify(alg, signature, message)),
+            Some(Value::String(kid)) => {
+                if let Some(key) = keys.by_kid(kid) {
+                    return Ok(key.verify(alg, signature, message));
+                }
+                match &self.remote {
+                    Some(remote) => remote
+                        .verify(kid, signature, message)
+                        .ok_or(DecodeError::UnknownKid),
+                    None => Err(TokenError::Invalid.into()),
+                }
             }
+            Some(_) => Err(TokenError::Invalid.into()),
         }
-        Ok(())
     }
 
     fn check_registered_claims(

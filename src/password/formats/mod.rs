@@ -67,6 +67,23 @@ pub(super) fn check(password: &[u8], stored: &str, current: &Params, memory: &Bl
     }
 }
 
+/// The name of the format of a `stored` hash (Django's algorithm name, the
+/// part before the first `$`: `pbkdf2_sha256`, `argon2`, `bcrypt_sha256`,
+/// …; `"unusable"` for `!…`), and whether [`check`] verifies that format.
+/// Only the name is looked at, never the parameters or the hash.
+pub(super) fn stored_format(stored: &str) -> (&str, bool) {
+    if stored.starts_with(UNUSABLE_PREFIX) {
+        return ("unusable", false);
+    }
+    match stored.split_once('$') {
+        Some((DJANGO_ARGON2, _)) => (DJANGO_ARGON2, true),
+        Some(("", rest)) if rest.starts_with("argon2") => ("argon2", true),
+        Some((name @ ("pbkdf2_sha256" | "pbkdf2_sha1"), _)) => (name, true),
+        Some(("", _)) | None => ("unknown", false),
+        Some((name, _)) => (name, false),
+    }
+}
+
 /// A stored string in no format we know: logged (without it), never verifies.
 fn unknown() -> Check {
     tracing::debug!("stored password hash has an unknown format");

@@ -21,15 +21,17 @@ mod http_faults;
 #[cfg(test)]
 mod tests;
 
+use futures_util::FutureExt as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use std::str::FromStr as _;
 
 use super::error::StoreError;
+use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
-    storable, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
-    SessionRecord, User,
+    storable, AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
+    SessionLifetimes, SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
@@ -419,6 +421,58 @@ impl Database for SqliteDatabase {
         self.writer.close().await;
     }
 
+    async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        let events = events.to_vec();
+        self.writer
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                for e in &events {
+                    execute(&tx, sql::INSERT_AUDIT_EVENT, &sql::audit_params(e))?;
+                }
+                tx.commit()
+            })
+            .await
+    }
+
+    async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .writer
+                .run(move |conn| {
+                    execute(
+                        conn,
+                        sql::FLUSH_AUDIT_BATCH,
+                        &[Param::Int(before), Param::Int(batch)],
+                    )
+                })
+                .await?;
+            total += deleted;
+            if deleted < batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        self.reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql::RECENT_AUDIT_EVENTS)?;
+            let rows = stmt.query_map([limit], |row| {
+                Ok(AuditRecord {
+                    created_at: row.get(0)?,
+                    event: row.get(1)?,
+                    user_id: row.get(2)?,
+                    username: row.get(3)?,
+                    ip: row.get(4)?,
+                    user_agent: row.get(5)?,
+                    detail: row.get(6)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
     async fn create_user(&self, new: &NewUser, now: i64) -> Result<User, StoreError> {
         let new = new.clone();
         self.writer
@@ -451,6 +505,28 @@ impl Database for SqliteDatabase {
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
         self.write_one(sql::DELETE_USER, vec![Owned::Text(username.into())])
+            .await
+    }
+
+    async fn import_users(&self, users: &[User]) -> Result<UsersImported, StoreError> {
+        let users = users.to_vec();
+        self.writer
+            .transaction(move |tx| {
+                import::users(tx, &users)
+                    .now_or_never()
+                    .expect("SQLite writes never wait")
+            })
+            .await
+    }
+
+    async fn import_tokens(&self, tokens: &[ImportedToken]) -> Result<TokensImported, StoreError> {
+        let tokens = tokens.to_vec();
+        self.writer
+            .transaction(move |tx| {
+                import::tokens(tx, &tokens)
+                    .now_or_never()
+                    .expect("SQLite writes never wait")
+            })
             .await
     }
 

@@ -132,6 +132,24 @@ impl Writer {
         self.call(Job::Run(work), answer).await
     }
 
+    /// Runs `work` alone on the writer's connection as a [`Tx`], inside one
+    /// `BEGIN IMMEDIATE` … `COMMIT` (a failure rolls it all back: the writer
+    /// rolls back whatever a failed job left open). Every future of a
+    /// [`SqliteTx`] is ready at once, so `work` drives the shared logic with
+    /// `now_or_never`.
+    pub(super) async fn transaction<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut SqliteTx<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            execute(conn, "BEGIN IMMEDIATE", &[])?;
+            let value = work(&mut SqliteTx(conn))?;
+            execute(conn, "COMMIT", &[])?;
+            Ok(value)
+        })
+        .await
+    }
+
     /// Queues a token write for the next group commit and waits for its
     /// answer (what it did), under the deadline.
     pub(super) async fn token(&self, op: TokenWrite) -> Result<Applied, StoreError> {
@@ -289,7 +307,7 @@ impl State {
 }
 
 /// The writer's connection as a [`Tx`] for the shared token-write logic.
-struct SqliteTx<'c>(&'c mut Connection);
+pub(super) struct SqliteTx<'c>(&'c mut Connection);
 
 impl Tx for SqliteTx<'_> {
     type Error = rusqlite::Error;

@@ -1,0 +1,121 @@
+//! The audit table sink (`AUDIT_TABLE`): every event also becomes a row of
+//! `audit_events` — what happened, the user, the client address and user
+//! agent, and for a key change the kids; an [`Event`] has no field for a
+//! token, a password or a key, so no row can hold one.
+//!
+//! Why a queue: an audit write must never make a login slower or fail it.
+//! [`AuditSink::record`] only puts the row into a bounded queue
+//! (`AUDIT_QUEUE` rows; `try_send`, never waiting) and returns; one task per
+//! service drains it in batches of up to [`BATCH`] rows, one transaction
+//! each. When the queue is full (the database is slower than the events, or
+//! down) the new row is dropped and counted — the event is still in the log
+//! (the log sink stays on) — and the next batch written carries an
+//! `audit_dropped` row saying how many were lost, with a warning in the log.
+//! A batch the database refuses is logged and dropped, not retried, so a
+//! broken database cannot grow memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::events::{Event, EventSink};
+use crate::store::{AuditRecord, Database};
+
+/// Most rows written in one transaction.
+pub const BATCH: usize = 256;
+
+/// The name of the row that reports dropped events.
+pub const DROPPED_EVENT: &str = "audit_dropped";
+
+/// Queues events for the `audit_events` table (see the module doc).
+#[derive(Debug)]
+pub struct AuditSink {
+    queue: mpsc::Sender<AuditRecord>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The other end of an [`AuditSink`]'s queue: what writes the rows.
+#[derive(Debug)]
+pub struct AuditQueue {
+    rows: mpsc::Receiver<AuditRecord>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl AuditSink {
+    /// A sink and its queue of `capacity` rows; nothing is written until the
+    /// queue is drained ([`AuditQueue::drain`]).
+    pub fn new(capacity: usize) -> (Self, AuditQueue) {
+        let (queue, rows) = mpsc::channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        (
+            Self {
+                queue,
+                dropped: dropped.clone(),
+            },
+            AuditQueue { rows, dropped },
+        )
+    }
+
+    /// A sink writing to `store` through a queue of `capacity` rows, drained
+    /// by a task spawned on the current Tokio runtime; `None` outside one.
+    /// The task ends when the sink is dropped, after writing what is queued.
+    pub fn spawn(store: Arc<dyn Database>, capacity: usize) -> Option<Self> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (sink, queue) = Self::new(capacity);
+        runtime.spawn(queue.drain(store));
+        Some(sink)
+    }
+}
+
+impl EventSink for AuditSink {
+    fn record(&self, e: &Event<'_>) {
+        let row = AuditRecord {
+            created_at: crate::token::Timestamp::now().epoch(),
+            event: e.kind.name().to_owned(),
+            user_id: e.user_id,
+            username: e.username.map(str::to_owned),
+            ip: e.client.ip.map(|ip| ip.to_string()),
+            user_agent: e.client.user_agent.clone(),
+            detail: e.detail.map(str::to_owned),
+        };
+        if self.queue.try_send(row).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl AuditQueue {
+    /// Writes queued rows to `store` in batches until the sink is dropped
+    /// and the queue is empty.
+    pub async fn drain(mut self, store: Arc<dyn Database>) {
+        let mut batch = Vec::with_capacity(BATCH);
+        while self.rows.recv_many(&mut batch, BATCH).await > 0 {
+            self.write(&*store, &mut batch).await;
+        }
+    }
+
+    /// Writes one batch, with the count of rows dropped since the last.
+    async fn write(&self, store: &dyn Database, batch: &mut Vec<AuditRecord>) {
+        let lost = self.dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            tracing::warn!(
+                dropped = lost,
+                "audit queue full: events were left out of the audit table (they are in the log)"
+            );
+            batch.push(AuditRecord {
+                created_at: crate::token::Timestamp::now().epoch(),
+                event: DROPPED_EVENT.to_owned(),
+                user_id: None,
+                username: None,
+                ip: None,
+                user_agent: None,
+                detail: Some(format!("{lost} events dropped")),
+            });
+        }
+        if let Err(e) = store.record_audit(batch).await {
+            tracing::warn!(error = %e, rows = batch.len(), "audit rows not written");
+        }
+        batch.clear();
+    }
+}
