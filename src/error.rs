@@ -66,12 +66,69 @@ pub enum AuthError {
     /// (Django's `PasswordChangeForm` wording); nothing was changed.
     #[error("Your old password was entered incorrectly. Please enter it again.")]
     OldPasswordIncorrect,
-    /// The password change's `new_password` cannot be used; the text says why.
-    #[error("{0}")]
-    NewPasswordInvalid(&'static str),
+    /// The password change's `new_password` cannot be used: every reason,
+    /// in Django's words (`password::validation`); nothing was changed.
+    #[error("{}", .0.join(" "))]
+    NewPasswordInvalid(Vec<String>),
     /// A bug or broken configuration; details are in the log only.
     #[error("A server error occurred.")]
     Internal,
+    /// Social login (OpenID Connect) refused the sign-in.
+    #[error("{0}")]
+    Social(SocialError),
+}
+
+/// Why a social login (OpenID Connect, `service::social`) failed. Each is a
+/// 4xx — or 503 when the provider cannot be used — with `{"detail", "code"}`;
+/// none creates a user or starts a session. The provider's own error texts
+/// go to the log, never into a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocialError {
+    /// No configured provider has this name, or it has no browser flow (404).
+    #[error("Unknown sign-in provider.")]
+    UnknownProvider,
+    /// The provider did not answer, or answered something unusable
+    /// (discovery, keys, code exchange): 503, try again later.
+    #[error("The sign-in provider is unavailable, try again later.")]
+    ProviderUnavailable,
+    /// The ID token is malformed, badly signed, expired, for another
+    /// audience or issuer, or carries the wrong nonce (400).
+    #[error("The ID token is not valid.")]
+    InvalidIdToken,
+    /// The browser flow's `state` is missing, wrong, expired or used (400).
+    #[error("The sign-in state is invalid or expired; start again.")]
+    InvalidState,
+    /// The authorization code or one-time exchange code is missing, wrong,
+    /// expired or used (400).
+    #[error("The code is invalid or expired; start again.")]
+    InvalidCode,
+    /// The provider answered the browser flow with an error (the user
+    /// declined, …) (400).
+    #[error("The sign-in provider refused the sign-in.")]
+    ProviderRefused,
+    /// The `redirect_uri` asked for is not on the provider's list (400).
+    #[error("This redirect_uri is not allowed.")]
+    RedirectNotAllowed,
+    /// A local account has this e-mail address, and linking by e-mail is
+    /// off for this provider or the address is not verified (409).
+    #[error("An account with this e-mail address exists; sign in to it and link this provider.")]
+    AccountExists,
+    /// The identity is linked to another account already (409).
+    #[error("This sign-in is linked to another account.")]
+    IdentityTaken,
+    /// Unlinking would leave the account no way to sign in (409).
+    #[error("This is the account's last way to sign in.")]
+    LastSignInMethod,
+    /// The account has no such linked identity (404).
+    #[error("No such linked identity.")]
+    NoSuchIdentity,
+}
+
+impl From<SocialError> for AuthError {
+    fn from(e: SocialError) -> Self {
+        AuthError::Social(e)
+    }
 }
 
 impl From<TokenError> for AuthError {

@@ -363,6 +363,7 @@ fn help_of_every_command_exits_0_and_describes_it() {
         "setactive",
         "sessions",
         "logout",
+        "identities",
         "flushexpiredtokens",
         "import-django",
         "keygen",
@@ -383,6 +384,7 @@ fn help_of_every_command_exits_0_and_describes_it() {
         ("setactive", "Activate or deactivate a user"),
         ("sessions", "live sessions"),
         ("logout", "End a user's sessions"),
+        ("identities", "provider identities"),
         ("flushexpiredtokens", "(plus LEEWAY) has passed"),
         ("keygen", "signing key"),
         ("check", "Validate the configuration"),
@@ -483,6 +485,74 @@ async fn createuser_refuses_bad_names_and_passwords_with_status_2() {
         .assert_stderr_contains("(id 1)", "createuser dave");
     let server = sandbox.serve(&[]);
     server.tokens("dave", &longest).await;
+    server.stop_gracefully();
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_as_django_refuses_them_unless_skipped() {
+    let sandbox = Sandbox::new();
+    let create = |password: &str, flags: &[&str]| {
+        let mut args = vec![
+            "createuser",
+            "alice",
+            "--password-stdin",
+            "--email",
+            "alice@example.com",
+        ];
+        args.extend_from_slice(flags);
+        sandbox.run(&args, &[], Some(password.as_bytes()))
+    };
+    // Django 5.2's default validators, its messages.
+    for (password, messages) in [
+        (
+            "x",
+            &[
+                "This password is too short. It must contain at least 8 characters.",
+                "This password is too common.",
+            ][..],
+        ),
+        (
+            "12345678",
+            &[
+                "This password is too common.",
+                "This password is entirely numeric.",
+            ],
+        ),
+        ("alice1", &["The password is too similar to the username."]),
+        ("Password", &["This password is too common."]),
+    ] {
+        let run = create(password, &[]);
+        run.assert_code(2, &format!("createuser with {password:?}"))
+            .assert_stderr_contains("--skip-password-validation", password);
+        for message in messages {
+            run.assert_stderr_contains(message, password);
+        }
+    }
+    assert!(
+        !sandbox.path("db.sqlite3").exists() || {
+            let check = sandbox.run(&["check"], &[], None);
+            check.stdout.contains("0 user(s)")
+        },
+        "no refused createuser made an account"
+    );
+    // The explicit override, for when the operator means it.
+    create("x", &["--skip-password-validation"])
+        .assert_code(0, "createuser --skip-password-validation");
+    // changepassword applies the same rules, with the user's own attributes.
+    let change = |password: &str, flags: &[&str]| {
+        let mut args = vec!["changepassword", "alice", "--password-stdin"];
+        args.extend_from_slice(flags);
+        sandbox.run(&args, &[], Some(password.as_bytes()))
+    };
+    change("alice@example", &[])
+        .assert_code(2, "changepassword too similar to the e-mail")
+        .assert_stderr_contains("too similar to the", "changepassword");
+    change("qwerty123", &[])
+        .assert_code(2, "changepassword to a common password")
+        .assert_stderr_contains("This password is too common.", "changepassword");
+    change("an-acceptable-passphrase", &[]).assert_code(0, "changepassword");
+    let server = sandbox.serve(&[]);
+    server.tokens("alice", "an-acceptable-passphrase").await;
     server.stop_gracefully();
 }
 

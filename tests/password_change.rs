@@ -141,6 +141,33 @@ backend_tests!(
             400,
             &json!({"new_password": ["The password is longer than 4096 bytes."]}),
         );
+        // Django's default validators, every reason in Django's words.
+        change(
+            &app,
+            &access,
+            &json!({"old_password": password_of("alice"), "new_password": "12345678"}),
+        )
+        .await
+        .expect(
+            400,
+            &json!({"new_password": [
+                "This password is too common.",
+                "This password is entirely numeric.",
+            ]}),
+        );
+        change(
+            &app,
+            &access,
+            &json!({"old_password": password_of("alice"), "new_password": "alice-1"}),
+        )
+        .await
+        .expect(
+            400,
+            &json!({"new_password": [
+                "The password is too similar to the username.",
+                "This password is too short. It must contain at least 8 characters.",
+            ]}),
+        );
         app.login("alice", password_of("alice"))
             .await
             .expect_status(200);

@@ -46,6 +46,13 @@ fn toml_to_text(name: &str, value: &toml::Value) -> CliResult<String> {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => f.to_string(),
         toml::Value::Boolean(b) => b.to_string(),
+        // An array of tables (`[[simple_jwt.OIDC_PROVIDERS]]`) is a setting
+        // whose text form is JSON.
+        toml::Value::Array(items) if items.iter().any(toml::Value::is_table) => {
+            serde_json::to_string(value).map_err(|e| {
+                Failure::Config(format!("setting {name}: cannot be read as JSON: {e}"))
+            })?
+        }
         toml::Value::Array(items) => items
             .iter()
             .map(|v| toml_to_text(name, v))

@@ -1,10 +1,11 @@
 //! Command line: `serve`, `migrate`, `createuser`, `changepassword`,
-//! `setactive`, `sessions`, `logout`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
+//! `setactive`, `sessions`, `logout`, `identities`, `flushexpiredtokens`, `import-django`, `keygen`, `keys`, `check`, `healthcheck`. Raw arguments ([`Cli`]) are kept
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
 mod config;
 mod healthcheck;
+mod identities;
 mod import_django;
 mod keygen;
 mod keys;
@@ -62,6 +63,22 @@ pub(crate) struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+enum IdentitiesAction {
+    /// List a user's identities: id, provider, issuer, subject, e-mail, linked at.
+    List {
+        /// Login name.
+        name: String,
+    },
+    /// Unlink one identity (never the user's last way to sign in).
+    Unlink {
+        /// Login name.
+        name: String,
+        /// The identity's id (as `list` shows it).
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP server (migrates the database first).
     Serve {
@@ -90,6 +107,10 @@ enum Command {
         /// E-mail address.
         #[arg(long, value_name = "E")]
         email: Option<String>,
+        /// Accept a password Django's default validators refuse (too short, too common,
+        /// entirely numeric, too similar to the username).
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Set a user's password.
     Changepassword {
@@ -98,6 +119,9 @@ enum Command {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Accept a password Django's default validators refuse.
+        #[arg(long)]
+        skip_password_validation: bool,
     },
     /// Activate or deactivate a user (takes effect at the user's next request).
     Setactive {
@@ -119,6 +143,11 @@ enum Command {
         /// The id of the one session to end (as `sessions` lists it).
         #[arg(long, value_name = "ID")]
         session: Option<String>,
+    },
+    /// List or unlink the provider identities (social login) of a user.
+    Identities {
+        #[command(subcommand)]
+        action: IdentitiesAction,
     },
     /// Delete outstanding (and blacklisted) tokens whose expiry (plus LEEWAY) has passed, and audit
     /// events older than AUDIT_RETENTION, in small batches.
@@ -226,6 +255,7 @@ async fn run(cli: Cli) -> CliResult {
             staff,
             superuser,
             email,
+            skip_password_validation,
         } => {
             users::create(
                 &config,
@@ -236,6 +266,7 @@ async fn run(cli: Cli) -> CliResult {
                     staff: staff || superuser,
                     superuser,
                     email: email.unwrap_or_default(),
+                    skip_password_validation,
                 },
             )
             .await
@@ -243,12 +274,17 @@ async fn run(cli: Cli) -> CliResult {
         Command::Changepassword {
             name,
             password_stdin,
-        } => users::change_password(&config, &name, password_stdin).await,
+            skip_password_validation,
+        } => users::change_password(&config, &name, password_stdin, skip_password_validation).await,
         Command::Setactive { name, active } => users::set_active(&config, &name, active).await,
         Command::Sessions { name } => sessions::list(&config, &name).await,
         Command::Logout { name, session } => {
             sessions::logout(&config, &name, session.as_deref()).await
         }
+        Command::Identities { action } => match action {
+            IdentitiesAction::List { name } => identities::list(&config, &name).await,
+            IdentitiesAction::Unlink { name, id } => identities::unlink(&config, &name, id).await,
+        },
         Command::Flushexpiredtokens { batch } => {
             if batch < 1 {
                 return Err(Failure::Config("--batch must be at least 1".into()));

@@ -57,6 +57,12 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     }
     let service = AuthService::new(settings, store.clone(), config.hasher()?)?;
     create_initial_admin(&*store, &service, &config.admin_password_file()).await?;
+    if service.social_login_enabled() {
+        // Discovery at start, in the background: a provider that is down
+        // is logged now and tried again at its first sign-in (503 until then).
+        let warm = service.clone();
+        tokio::spawn(async move { warm.discover_providers().await });
+    }
 
     let bind = bind.unwrap_or_else(|| config.server.bind().to_owned());
     let listener = tokio::net::TcpListener::bind(&bind)

@@ -1,8 +1,13 @@
 //! `createuser`, `changepassword`, `setactive`: account management against the
 //! same store the server uses (so a change takes effect at the next request).
+//! A new password passes Django's default validators
+//! (`simplejwt::password::validation`) unless `--skip-password-validation`
+//! says otherwise; at a prompt, a mismatch or a refused password is asked
+//! again.
 
 use std::io::{IsTerminal, Read};
 
+use simplejwt::password::validation::{self, UserAttributes};
 use simplejwt::store::{NewUser, StoreError};
 
 use super::config::Config;
@@ -15,6 +20,7 @@ pub(crate) struct NewUserArgs {
     pub staff: bool,
     pub superuser: bool,
     pub email: String,
+    pub skip_password_validation: bool,
 }
 
 /// Django's username rule: 1–150 of letters, digits and `@.+-_`.
@@ -42,7 +48,43 @@ pub(crate) fn validate_password(password: &str) -> CliResult {
     }
 }
 
-fn read_password(from_stdin: bool) -> CliResult<String> {
+/// Times the prompt asks again after a refused password or a mismatch.
+const PROMPT_ATTEMPTS: usize = 3;
+
+/// Checks a new password: the hard rules ([`validate_password`]: never
+/// bypassed), then — unless `skip_validation` — Django's default validators
+/// against `user`, every reason on a line of its own and how to bypass them.
+fn check_new_password(
+    password: &str,
+    user: &UserAttributes<'_>,
+    skip_validation: bool,
+) -> Result<(), String> {
+    if let Err(Failure::Config(why) | Failure::Runtime(why)) = validate_password(password) {
+        return Err(why);
+    }
+    if skip_validation {
+        return Ok(());
+    }
+    let problems = validation::validate(password, user);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.push(
+        "(Django's default password validators; --skip-password-validation accepts it anyway.)"
+            .into(),
+    );
+    Err(lines.join("\n"))
+}
+
+/// Reads a new password for `user`: from stdin (refused with every reason),
+/// or at a terminal prompt, twice, asking again on a mismatch or a refused
+/// password, as Django's `createsuperuser` does.
+fn read_password(
+    from_stdin: bool,
+    user: &UserAttributes<'_>,
+    skip_validation: bool,
+) -> CliResult<String> {
     if from_stdin {
         let mut raw = String::new();
         std::io::stdin()
@@ -51,28 +93,50 @@ fn read_password(from_stdin: bool) -> CliResult<String> {
         let password = raw
             .strip_suffix('\n')
             .map(|p| p.strip_suffix('\r').unwrap_or(p))
-            .unwrap_or(&raw);
-        return Ok(password.to_owned());
+            .unwrap_or(&raw)
+            .to_owned();
+        check_new_password(&password, user, skip_validation)
+            .map_err(|why| Failure::Config(format!("the password is refused: {why}")))?;
+        return Ok(password);
     }
     if !std::io::stdin().is_terminal() {
         return Err(Failure::Config(
             "no terminal to prompt for the password: pass --password-stdin".into(),
         ));
     }
-    let first = rpassword::prompt_password("Password: ")
-        .map_err(|e| Failure::Runtime(format!("cannot read the password: {e}")))?;
-    let second = rpassword::prompt_password("Password (again): ")
-        .map_err(|e| Failure::Runtime(format!("cannot read the password: {e}")))?;
-    if first != second {
-        return Err(Failure::Config("the passwords do not match".into()));
+    let prompt = |text: &str| {
+        rpassword::prompt_password(text)
+            .map_err(|e| Failure::Runtime(format!("cannot read the password: {e}")))
+    };
+    for _ in 0..PROMPT_ATTEMPTS {
+        let first = prompt("Password: ")?;
+        let second = prompt("Password (again): ")?;
+        if first != second {
+            eprintln!("Error: Your passwords didn't match.");
+            continue;
+        }
+        match check_new_password(&first, user, skip_validation) {
+            Ok(()) => return Ok(first),
+            Err(why) => eprintln!("{why}"),
+        }
     }
-    Ok(first)
+    Err(Failure::Config(format!(
+        "no acceptable password after {PROMPT_ATTEMPTS} attempts"
+    )))
 }
 
 pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
     validate_username(&args.name)?;
-    let password = read_password(args.password_stdin)?;
-    validate_password(&password)?;
+    let attributes = UserAttributes {
+        username: &args.name,
+        email: &args.email,
+        ..Default::default()
+    };
+    let password = read_password(
+        args.password_stdin,
+        &attributes,
+        args.skip_password_validation,
+    )?;
     let hasher = config.hasher()?;
     let store = config.open_store().await?;
     let hash = hasher
@@ -102,14 +166,24 @@ pub(crate) async fn create(config: &Config, args: NewUserArgs) -> CliResult {
     Ok(())
 }
 
-pub(crate) async fn change_password(config: &Config, name: &str, from_stdin: bool) -> CliResult {
+pub(crate) async fn change_password(
+    config: &Config,
+    name: &str,
+    from_stdin: bool,
+    skip_validation: bool,
+) -> CliResult {
     let store = config.open_store().await?;
     let user = store
         .user_by_username(name)
         .await?
         .ok_or_else(|| Failure::Runtime(format!("no user {name:?}")))?;
-    let password = read_password(from_stdin)?;
-    validate_password(&password)?;
+    let attributes = UserAttributes {
+        username: &user.username,
+        first_name: &user.first_name,
+        last_name: &user.last_name,
+        email: &user.email,
+    };
+    let password = read_password(from_stdin, &attributes, skip_validation)?;
     let hash = config
         .hasher()?
         .hash(&password)

@@ -16,6 +16,7 @@
 //! - `negotiate`: content negotiation and security headers for every answer.
 //! - [`cookies`], [`csrf`]: browser sessions (`AUTH_COOKIE`): the tokens as
 //!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
+//! - [`oidc`]: social login with OpenID Connect providers (`OIDC_PROVIDERS`).
 //! - [`access_log`]: request ids and one access line per request.
 
 pub mod access_log;
@@ -31,6 +32,7 @@ pub mod logout;
 pub mod metadata;
 mod negotiate;
 pub mod oauth;
+pub mod oidc;
 pub mod password_change;
 pub mod protected;
 pub mod response;
@@ -95,8 +97,9 @@ pub fn router(state: AppState, prefix: &str) -> Router {
 /// The whole server: token endpoints under `/api/token/` (with `logout/`;
 /// `revoke/` and `introspect/` with `OAUTH_TOKEN_ENDPOINTS`),
 /// `GET /api/protected/`, the device list at `/api/sessions/`, the password
-/// change at `/api/password/change/`, the probes
-/// `/healthz` and `/readyz`, with `AUTH_COOKIE` the example page at `/`
+/// change at `/api/password/change/`, the probes `/healthz` and `/readyz`,
+/// with `OIDC_PROVIDERS` social login under `/api/oidc/` ([`oidc`]), with
+/// `AUTH_COOKIE` the example page at `/`
 /// ([`web`]), a redirect to the slashed path for paths missing their trailing
 /// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
 /// instead of a dropped connection if a handler panics, and request ids with
@@ -111,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .password_change("/api/password/change/")
         .health("")
         .jwks("/.well-known/jwks.json")
+        .oidc("/api/oidc")
         .into_router_with_fallback();
     let api = if cookies { api.merge(page) } else { api };
     let router = api

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
-use crate::error::{ApiError, AuthError};
+use crate::error::{ApiError, AuthError, SocialError};
 use crate::settings::Settings;
 
 /// The challenge under simplejwt's default `AUTH_HEADER_TYPES`.
@@ -84,6 +84,37 @@ struct NonFieldErrors<'a> {
     non_field_errors: [&'a str; 1],
 }
 
+impl SocialError {
+    /// The status of a refused social login.
+    pub fn status(self) -> StatusCode {
+        match self {
+            SocialError::UnknownProvider | SocialError::NoSuchIdentity => StatusCode::NOT_FOUND,
+            SocialError::ProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            SocialError::AccountExists
+            | SocialError::IdentityTaken
+            | SocialError::LastSignInMethod => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Its `code` member.
+    pub fn code(self) -> &'static str {
+        match self {
+            SocialError::UnknownProvider => "unknown_provider",
+            SocialError::ProviderUnavailable => "provider_unavailable",
+            SocialError::InvalidIdToken => "id_token_not_valid",
+            SocialError::InvalidState => "invalid_state",
+            SocialError::InvalidCode => "invalid_code",
+            SocialError::ProviderRefused => "provider_refused",
+            SocialError::RedirectNotAllowed => "redirect_uri_not_allowed",
+            SocialError::AccountExists => "account_exists",
+            SocialError::IdentityTaken => "identity_taken",
+            SocialError::LastSignInMethod => "last_sign_in_method",
+            SocialError::NoSuchIdentity => "no_such_identity",
+        }
+    }
+}
+
 impl AuthError {
     /// The HTTP status simplejwt answers with.
     pub fn status(&self) -> StatusCode {
@@ -95,6 +126,7 @@ impl AuthError {
             AuthError::Unavailable | AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Social(e) => e.status(),
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -112,6 +144,7 @@ impl AuthError {
             AuthError::Unavailable => "service_unavailable",
             AuthError::Busy => "busy",
             AuthError::Throttled { .. } => "throttled",
+            AuthError::Social(e) => e.code(),
             _ => return None,
         })
     }
@@ -138,8 +171,8 @@ impl AuthError {
             AuthError::OldPasswordIncorrect => {
                 json(status, &serde_json::json!({ "old_password": [message] }))
             }
-            AuthError::NewPasswordInvalid(_) => {
-                json(status, &serde_json::json!({ "new_password": [message] }))
+            AuthError::NewPasswordInvalid(reasons) => {
+                json(status, &serde_json::json!({ "new_password": reasons }))
             }
             AuthError::InvalidForAnyType(failures) => json(
                 status,

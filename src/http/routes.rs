@@ -17,7 +17,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, jwks, logout, oauth, password_change, protected, sessions, token_blacklist,
+    health, jwks, logout, oauth, oidc, password_change, protected, sessions, token_blacklist,
     token_obtain, token_obtain_sliding, token_refresh, token_refresh_sliding, token_verify,
     AppState,
 };
@@ -197,6 +197,21 @@ async fn protected_headers(mut res: Response) -> Response {
     res
 }
 
+async fn oidc_other_method(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.as_str().to_owned(),
+        allow: "GET, POST, DELETE",
+    }
+}
+
+/// Social login's answers carry tokens, codes or one-time redirects: never cached.
+async fn oidc_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 /// A route table under construction.
 pub struct Routes {
     state: AppState,
@@ -301,6 +316,52 @@ impl Routes {
         let path = format!("{}/", path.trim_end_matches('/'));
         self.routes.push((format!("{path}{{id}}/"), one));
         self.routes.push((path, list));
+        self
+    }
+
+    /// Mounts social login under `prefix` (e.g. `/api/oidc`) — see
+    /// [`oidc`] — when `OIDC_PROVIDERS` names a provider; nothing otherwise.
+    pub fn oidc(mut self, prefix: &str) -> Self {
+        if !self.state.service.social_login_enabled() {
+            return self;
+        }
+        let prefix = prefix.trim_end_matches('/');
+        let no_store =
+            |methods: MethodRouter<AppState>| methods.layer(middleware::map_response(oidc_headers));
+        let login = |methods: MethodRouter<AppState>| {
+            no_store(self.with_csrf(methods.fallback(oidc_other_method), CsrfRule::Login))
+        };
+        let session = |methods: MethodRouter<AppState>| {
+            no_store(self.with_csrf(methods.fallback(oidc_other_method), CsrfRule::Session))
+        };
+        let routes = [
+            (
+                format!("{prefix}/{{provider}}/token/"),
+                login(post(oidc::token)),
+            ),
+            (format!("{prefix}/exchange/"), login(post(oidc::exchange))),
+            (
+                format!("{prefix}/{{provider}}/start/"),
+                no_store(get(oidc::start).fallback(oidc_other_method)),
+            ),
+            (
+                format!("{prefix}/{{provider}}/callback/"),
+                no_store(get(oidc::callback).fallback(oidc_other_method)),
+            ),
+            (
+                format!("{prefix}/{{provider}}/link/"),
+                session(post(oidc::link)),
+            ),
+            (
+                format!("{prefix}/identities/"),
+                session(get(oidc::identities)),
+            ),
+            (
+                format!("{prefix}/identities/{{id}}/"),
+                session(delete(oidc::unlink)),
+            ),
+        ];
+        self.routes.extend(routes);
         self
     }
 

@@ -151,18 +151,41 @@ impl Key {
                 None,
             )
         } else {
-            let public = public.ok_or_else(|| {
-                SettingsError::new(
+            let public = public.ok_or_else(|| match setting {
+                "SIGNING_KEY" => SettingsError::new(
                     "VERIFYING_KEY",
                     format!(
                         "is required for {} (the public key PEM)",
                         algorithm_name(alg)
                     ),
-                )
+                ),
+                _ => SettingsError::new(
+                    setting,
+                    format!(
+                        "has no public key file (<kid>.pub), which {} needs",
+                        algorithm_name(alg)
+                    ),
+                ),
             })?;
-            let encoding = pem::signing_key(alg, private)?;
-            let decoding = pem::verifying_key(alg, public)?;
-            let jwk = jwks::public_jwk(alg, &encoding, public)?;
+            // Errors of a key file name the file's key, not SIGNING_KEY.
+            let relabel = |e: SettingsError| match setting {
+                "SIGNING_KEY" => e,
+                _ => SettingsError::new(
+                    setting,
+                    format!(
+                        "{}: {}",
+                        if e.setting == "SIGNING_KEY" {
+                            "private key (<kid>.key)"
+                        } else {
+                            "public key (<kid>.pub)"
+                        },
+                        e.message
+                    ),
+                ),
+            };
+            let encoding = pem::signing_key(alg, private).map_err(relabel)?;
+            let decoding = pem::verifying_key(alg, public).map_err(relabel)?;
+            let jwk = jwks::public_jwk(alg, &encoding, public).map_err(relabel)?;
             (encoding, decoding, None, Some(jwk))
         };
         let kid = match &jwk {

@@ -27,6 +27,8 @@
 //! * `stats.rs`: the [`HasherStats`] counters and gauges, relaxed atomics
 //!   cheap enough to stay on in production.
 //! * `types.rs`: the public configuration, error and result types.
+//! * `validation.rs`: Django's default password validators, for the CLI's
+//!   `createuser` / `changepassword` (never on a request path).
 //!
 //! This file is only the façade: it validates the configuration through the
 //! layers that own each rule, and sends each call either through the queue
@@ -53,6 +55,7 @@ mod stats;
 #[cfg(test)]
 mod testing;
 mod types;
+pub mod validation;
 
 use std::fmt;
 use std::sync::Arc;

@@ -119,3 +119,41 @@ impl AuditQueue {
         batch.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{ClientInfo, EventKind};
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db.sqlite3", tmp.path().display());
+        let store = crate::store::connect(&url, &crate::store::StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let (sink, queue) = AuditSink::new(16);
+        let client = ClientInfo::new(None, Some("agent"));
+        // Nothing drains yet: the first 16 are queued, the other 4 dropped,
+        // and every call returns at once (a blocking send would hang here).
+        for _ in 0..20 {
+            sink.record(&Event {
+                kind: EventKind::LoginFailed,
+                user_id: None,
+                username: Some("mallory"),
+                client: &client,
+                detail: None,
+            });
+        }
+        drop(sink);
+        queue.drain(store.clone()).await;
+        let rows = store.recent_audit(100).await.unwrap();
+        assert_eq!(rows.len(), 17);
+        assert_eq!(rows[0].event, DROPPED_EVENT);
+        assert_eq!(rows[0].detail.as_deref(), Some("4 events dropped"));
+        assert!(rows[1..].iter().all(|r| r.event == "login_failed"
+            && r.username.as_deref() == Some("mallory")
+            && r.user_agent.as_deref() == Some("agent")));
+    }
+}

@@ -17,6 +17,7 @@ mod password_change;
 mod refresh;
 mod refresh_sliding;
 mod sessions;
+pub mod social;
 pub mod throttle;
 mod validate;
 mod verify;
@@ -28,6 +29,7 @@ pub use events::{Event, EventKind, EventSink, LogSink};
 pub use obtain::{SlidingToken, TokenPair};
 pub use refresh::Refreshed;
 pub use sessions::{LogoutScope, SessionView};
+pub use social::{BrowserFinish, BrowserStart};
 pub use throttle::Throttle;
 
 use std::sync::Arc;
@@ -82,6 +84,8 @@ struct Inner {
     sinks: Vec<Arc<dyn EventSink>>,
     /// `LOGIN_THROTTLE`: the rule over shared or in-process counters.
     throttle: Option<Throttle>,
+    /// `OIDC_PROVIDERS`: social login, when any provider is configured.
+    social: Option<social::SocialLogin>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -392,6 +396,8 @@ impl AuthServiceBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
             Throttle::new(&self.settings, counters)
         });
+        let social = social::SocialLogin::from_settings(&self.settings)
+            .map_err(|m| SettingsError::new("OIDC_PROVIDERS", m))?;
         let mut sinks = self.sinks;
         if sinks.is_empty() {
             sinks.push(Arc::new(LogSink));
@@ -415,6 +421,7 @@ impl AuthServiceBuilder {
                 claims_hook: self.claims_hook,
                 sinks,
                 throttle,
+                social,
             }),
         })
     }

@@ -41,8 +41,10 @@ impl AuthService {
         self.issue_pair(&user, client).await
     }
 
-    /// A fresh pair for `user` in a new session (the login's, or a
-    /// password change's), recorded as a login from `client`.
+    /// The pair of a login that has established who `user` is (a password
+    /// here, an identity provider in `social`, a password change): mints it, starts its session
+    /// with the refresh token as the first of its family and, with
+    /// `UPDATE_LAST_LOGIN`, records the login time.
     pub(super) async fn issue_pair(
         &self,
         user: &User,

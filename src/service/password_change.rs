@@ -16,12 +16,17 @@
 //! expects the other devices to be logged out.
 //!
 //! Old-password guesses count as failed logins for `LOGIN_THROTTLE` (a
-//! stolen access token must not become a password oracle), and the new
-//! password is hashed as every password is ([`crate::password`]).
+//! stolen access token must not become a password oracle). The new
+//! password must pass the rules every password set here passes: the hard
+//! ones ([`new_password_problem`], as `createuser`) and Django's four
+//! default validators ([`validation`], as `createuser` without
+//! `--skip-password-validation`), all reasons reported in Django's words;
+//! it is hashed as every password is ([`crate::password`]).
 
 use super::obtain::TokenPair;
 use super::{AuthService, ClientInfo, EventKind};
 use crate::error::AuthError;
+use crate::password::validation::{self, UserAttributes};
 use crate::password::{new_password_problem, Verification};
 use crate::store::User;
 use crate::token::Timestamp;
@@ -30,7 +35,8 @@ impl AuthService {
     /// Changes `user`'s password from `old` to `new` and ends every session
     /// of the user; returns a fresh pair (a new session). Errors:
     /// [`AuthError::OldPasswordIncorrect`] (also when the password changed
-    /// meanwhile), [`AuthError::NewPasswordInvalid`],
+    /// meanwhile), [`AuthError::NewPasswordInvalid`] (checked after the old
+    /// password, so it tells nothing to a caller who does not know it),
     /// [`AuthError::Throttled`] with `LOGIN_THROTTLE`,
     /// [`AuthError::Busy`] / [`AuthError::Unavailable`]. Needs a user store
     /// that implements `UserStore::upgrade_password` (ours does): the
@@ -79,7 +85,18 @@ impl AuthService {
             Err(e) => return Err(e.into()),
         }
         if let Some(problem) = new_password_problem(new) {
-            return Err(AuthError::NewPasswordInvalid(problem));
+            return Err(AuthError::NewPasswordInvalid(vec![problem.to_owned()]));
+        }
+        let attributes = UserAttributes {
+            username: &user.username,
+            first_name: &user.first_name,
+            last_name: &user.last_name,
+            email: &user.email,
+        };
+        let problems = validation::validate(new, &attributes);
+        if !problems.is_empty() {
+            let reasons = problems.iter().map(ToString::to_string).collect();
+            return Err(AuthError::NewPasswordInvalid(reasons));
         }
         let hash = self.hasher().hash(new).await?;
         if !self

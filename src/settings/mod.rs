@@ -25,8 +25,8 @@ use std::fmt;
 pub use declare::Declared;
 pub use jsonwebtoken::Algorithm;
 pub use kinds::{
-    algorithm_name, format_duration, parse_algorithm, parse_duration, Preset, SameSitePolicy,
-    Secret, UserClaimField, UserIdField,
+    algorithm_name, format_duration, parse_algorithm, parse_duration, OidcProvider, Preset,
+    SameSitePolicy, Secret, UserClaimField, UserIdField,
 };
 pub use server::{ServerOptions, ServerOptionsBuilder};
 
@@ -266,7 +266,12 @@ declare_settings! {
     "AUDIT_QUEUE" audit_queue: Count<16, 1000000> = "10000";
 
     // ==== social login ===============================================
-    // (declarations of OpenID Connect login go here)
+    /// (This server's own.) OpenID Connect providers users may sign in with
+    /// (Google, Microsoft, GitLab, Keycloak …): each `name`, `issuer`,
+    /// `client_id`, optional `client_secret`, `mobile_client_ids`, `scopes`,
+    /// `callback_url`, `redirect_uris` and `link_by_email` (see the README,
+    /// "Social login"). Empty: no social login routes at all.
+    "OIDC_PROVIDERS" oidc_providers: OidcProviders = "[]";
 }
 
 /// Registered claims that the token backend writes or checks itself: no

@@ -62,11 +62,11 @@ pub use counters::{FailureCounters, Failures, MemoryCounters};
 pub use error::StoreError;
 pub use import::{ImportedToken, TokensImported, UserConflict, UsersImported};
 pub use model::{
-    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
-    SessionRecord, User,
+    AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
+    RotationRules, SessionLifetimes, SessionRecord, User,
 };
 pub use options::StoreOptions;
-pub use traits::{Database, TokenStore, UserStore};
+pub use traits::{Database, IdentityStore, TokenStore, UserStore};
 pub use url::{sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement

@@ -298,3 +298,52 @@ pub(super) fn user_from_columns(c: UserColumns) -> User {
 pub(super) fn storable(text: &str) -> bool {
     !text.contains('\0')
 }
+
+/// A provider account linked to a local user (social login): unique by
+/// (`issuer`, `subject`), the pair an OpenID provider promises never to
+/// reuse for another person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Primary key (what unlinking takes).
+    pub id: i64,
+    /// The local user it signs in as.
+    pub user_id: i64,
+    /// The configured provider name it was linked through.
+    pub provider: String,
+    /// The provider's issuer URL (`iss`).
+    pub issuer: String,
+    /// The provider's id of the person (`sub`).
+    pub subject: String,
+    /// The e-mail address the provider gave at linking (may be empty).
+    pub email: String,
+    /// When it was linked (epoch seconds).
+    pub created_at: i64,
+}
+
+/// An identity to link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdentity {
+    /// See [`Identity::provider`].
+    pub provider: String,
+    /// See [`Identity::issuer`].
+    pub issuer: String,
+    /// See [`Identity::subject`].
+    pub subject: String,
+    /// See [`Identity::email`].
+    pub email: String,
+}
+
+/// Identity columns: id, user_id, provider, issuer, subject, email, created_at.
+pub(super) type IdentityColumns = (i64, i64, String, String, String, String, i64);
+
+pub(super) fn identity_from_columns(c: IdentityColumns) -> Identity {
+    Identity {
+        id: c.0,
+        user_id: c.1,
+        provider: c.2,
+        issuer: c.3,
+        subject: c.4,
+        email: c.5,
+        created_at: c.6,
+    }
+}

@@ -286,3 +286,55 @@ pub(super) fn audit_params(r: &super::model::AuditRecord) -> [Param<'_>; 7] {
         Param::OptText(r.detail.as_deref()),
     ]
 }
+
+// ==== social login (issue 21) =========================================
+
+/// Expands to the identity columns, in [`IdentityColumns`](super::model::IdentityColumns) order.
+macro_rules! identity_columns {
+    () => {
+        "id, user_id, provider, issuer, subject, email, created_at"
+    };
+}
+
+/// `$1`: issuer, `$2`: subject → one identity row.
+pub(super) const IDENTITY_BY_SUBJECT: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM user_identities WHERE issuer = $1 AND subject = $2"
+);
+
+/// `$1`: user id → the user's identity rows, oldest first.
+pub(super) const IDENTITIES_OF_USER: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM user_identities WHERE user_id = $1 ORDER BY id"
+);
+
+/// `$1..$6`: user id, provider, issuer, subject, email, now → `id`.
+pub(super) const INSERT_IDENTITY: &str = "INSERT INTO user_identities \
+     (user_id, provider, issuer, subject, email, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+/// `$1`: identity id, `$2`: user id.
+pub(super) const DELETE_IDENTITY: &str =
+    "DELETE FROM user_identities WHERE id = $1 AND user_id = $2";
+
+/// `$1`: e-mail address → up to two user rows with it (case-insensitive):
+/// two mean the address names no one account.
+pub(super) const USERS_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE email <> '' AND LOWER(email) = LOWER($1) ORDER BY id LIMIT 2"
+);
+
+/// `$1`: key hash, `$2`: kind, `$3`: payload, `$4`: expiry.
+pub(super) const PUT_PENDING: &str =
+    "INSERT INTO oidc_pending (key_hash, kind, payload, expires_at) VALUES ($1, $2, $3, $4)";
+
+/// `$1`: now: forgets expired pending records.
+pub(super) const PURGE_PENDING: &str = "DELETE FROM oidc_pending WHERE expires_at <= $1";
+
+/// `$1`: key hash, `$2`: kind → `payload`, `expires_at` of the record,
+/// deleted by this statement: of two concurrent takes, one gets it.
+pub(super) const TAKE_PENDING: &str =
+    "DELETE FROM oidc_pending WHERE key_hash = $1 AND kind = $2 RETURNING payload, expires_at";

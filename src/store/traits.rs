@@ -17,8 +17,8 @@
 use super::error::StoreError;
 use super::import::{ImportedToken, TokensImported, UsersImported};
 use super::model::{
-    AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules, SessionLifetimes,
-    SessionRecord, User,
+    AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
+    RotationRules, SessionLifetimes, SessionRecord, User,
 };
 use super::url::Backend;
 
@@ -180,10 +180,70 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn token_counts(&self) -> Result<(i64, i64), StoreError>;
 }
 
-/// Our own database: the two stores plus schema and account administration
+/// Social login's storage (issue 21): provider identities linked to our
+/// users, and the short-lived single-use records of the browser flow. Always
+/// ours (it creates users), so a supertrait of [`Database`].
+#[async_trait::async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
+    /// The identity (`issuer`, `subject`) names, or `None`.
+    async fn identity(&self, issuer: &str, subject: &str) -> Result<Option<Identity>, StoreError>;
+
+    /// The user's identities, oldest first.
+    async fn identities_of(&self, user_id: i64) -> Result<Vec<Identity>, StoreError>;
+
+    /// Up to two users whose e-mail address is `email` (compared without
+    /// case; empty addresses never match).
+    async fn users_by_email(&self, email: &str) -> Result<Vec<User>, StoreError>;
+
+    /// Links `identity` to user `user_id` at `now`. [`StoreError::Conflict`]
+    /// when that (issuer, subject) is linked already (to anyone).
+    async fn link_identity(
+        &self,
+        user_id: i64,
+        identity: &NewIdentity,
+        now: i64,
+    ) -> Result<Identity, StoreError>;
+
+    /// Creates `user` and links `identity` to it, in one transaction (no
+    /// user without its identity). [`StoreError::Conflict`] when the
+    /// username is taken or the identity is linked already.
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &NewIdentity,
+        now: i64,
+    ) -> Result<User, StoreError>;
+
+    /// Unlinks identity `identity_id` from user `user_id`; `false` when the
+    /// user has no such identity.
+    async fn unlink_identity(&self, user_id: i64, identity_id: i64) -> Result<bool, StoreError>;
+
+    /// Records a single-use value (`kind`: what it is for) under the hash
+    /// of its key until `expires_at` (epoch seconds), forgetting the records
+    /// expired at `now` first. [`StoreError::Conflict`] for a key hash in use.
+    async fn put_pending(
+        &self,
+        key_hash: &str,
+        kind: &str,
+        payload: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Takes (deletes and returns) the record of `key_hash` and `kind` if it
+    /// has not expired at `now`: exactly once, whatever runs concurrently.
+    async fn take_pending(
+        &self,
+        key_hash: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError>;
+}
+
+/// Our own database: the stores plus schema and account administration
 /// (CLI, server start-up). Made by [`connect`](super::connect).
 #[async_trait::async_trait]
-pub trait Database: UserStore + TokenStore {
+pub trait Database: UserStore + TokenStore + IdentityStore {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

@@ -15,6 +15,7 @@
 mod choices;
 mod cookie;
 mod net;
+mod oidc;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -23,6 +24,7 @@ mod time;
 pub use choices::*;
 pub use cookie::*;
 pub use net::*;
+pub use oidc::*;
 pub use text::*;
 pub use time::*;
 

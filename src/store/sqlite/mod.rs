@@ -13,6 +13,7 @@
 //! URL (`url.rs`).
 
 mod conn;
+mod identities;
 mod reader;
 mod writer;
 
