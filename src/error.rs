@@ -58,6 +58,18 @@ pub enum AuthError {
         /// How long until an attempt is accepted again.
         retry_after: std::time::Duration,
     },
+    /// RFC 7009 §2.2.1: an access token presented for revocation where
+    /// access tokens are self-contained (no `ACCESS_TOKEN_REVOCATION`).
+    #[error("unsupported_token_type")]
+    UnsupportedTokenType,
+    /// The password change's `old_password` is not the user's password
+    /// (Django's `PasswordChangeForm` wording); nothing was changed.
+    #[error("Your old password was entered incorrectly. Please enter it again.")]
+    OldPasswordIncorrect,
+    /// The password change's `new_password` cannot be used: every reason,
+    /// in Django's words (`password::validation`); nothing was changed.
+    #[error("{}", .0.join(" "))]
+    NewPasswordInvalid(Vec<String>),
     /// A bug or broken configuration; details are in the log only.
     #[error("A server error occurred.")]
     Internal,
@@ -186,6 +198,12 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 403: a cookie-authenticated unsafe request failed the CSRF check.
     Csrf(CsrfError),
+    /// 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g.
+    /// introspection by a user who is not staff.
+    Forbidden,
+    /// 400 with an OAuth error body (RFC 6749 §5.2), e.g. `invalid_request`
+    /// for a revocation or introspection request without `token`.
+    OAuth(&'static str),
 }
 
 /// Why a cookie-authenticated request was refused as a possible cross-site

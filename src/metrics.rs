@@ -61,7 +61,7 @@ const REQUESTS: &str = "simplejwt_http_requests_total";
 const DURATION: &str = "simplejwt_http_request_duration_seconds";
 
 /// Every series: name, kind, help text (the README's list is this one).
-pub const SERIES: [(&str, &str, &str); 19] = [
+pub const SERIES: [(&str, &str, &str); 20] = [
     (REQUESTS, "counter", "HTTP requests answered, by route template, method and status."),
     (DURATION, "histogram", "Time from the request to its answer's head, by route template, method and status."),
     ("simplejwt_logins_total", "counter", "Logins (obtain pair or sliding), by result: succeeded or failed (unknown user, wrong password, inactive account)."),
@@ -73,6 +73,7 @@ pub const SERIES: [(&str, &str, &str); 19] = [
     ("simplejwt_throttled_requests_total", "counter", "Logins refused with 429 before any password check (LOGIN_THROTTLE)."),
     ("simplejwt_logouts_total", "counter", "Logouts ending sessions (logout with a scope, the device list)."),
     ("simplejwt_key_changes_total", "counter", "Key ring changes on reload (KEYS_DIR): keys added, promoted or retired."),
+    ("simplejwt_sessions_expired_total", "counter", "Sessions ended by SESSION_ABSOLUTE_LIFETIME or SESSION_IDLE_TIMEOUT."),
     ("simplejwt_password_queue_depth", "gauge", "Logins waiting for a password-hashing slot (HASH_MAX_WAITING is the limit)."),
     ("simplejwt_password_jobs_running", "gauge", "Password hashes being computed."),
     ("simplejwt_password_dummy_verifications_total", "counter", "Timing-equalising hashes run for unknown users or unusable hashes."),
@@ -103,6 +104,7 @@ struct Inner {
     throttled: Counter,
     logouts: Counter,
     key_changes: Counter,
+    sessions_expired: Counter,
     queue_depth: Gauge,
     jobs_running: Gauge,
     dummy_verifications: Counter,
@@ -169,6 +171,7 @@ impl Metrics {
             throttled: counter("simplejwt_throttled_requests_total", &[]),
             logouts: counter("simplejwt_logouts_total", &[]),
             key_changes: counter("simplejwt_key_changes_total", &[]),
+            sessions_expired: counter("simplejwt_sessions_expired_total", &[]),
             queue_depth: gauge("simplejwt_password_queue_depth"),
             jobs_running: gauge("simplejwt_password_jobs_running"),
             dummy_verifications: counter("simplejwt_password_dummy_verifications_total", &[]),
@@ -248,6 +251,7 @@ impl EventSink for Metrics {
             EventKind::ReuseDetected => i.reuse_detections.increment(1),
             EventKind::LoggedOut => i.logouts.increment(1),
             EventKind::KeysChanged => i.key_changes.increment(1),
+            EventKind::SessionExpired => i.sessions_expired.increment(1),
         }
     }
 }

@@ -121,6 +121,38 @@ backend_tests!(
     }
 );
 
+backend_tests!(
+    an_expired_sliding_token_within_its_refresh_deadline_slides,
+    |db| async move {
+        // As simplejwt's documentation describes (its 5.5.1 code refuses it):
+        // a deliberate difference, listed in the README.
+        let app = app(db, &[]).await;
+        let now = epoch_now();
+        let expired = forged_sliding(&app, |c| {
+            c.insert("iat".into(), (now - 600).into());
+            c.insert("exp".into(), (now - 1).into());
+        });
+        let before = claims_of(&expired);
+        let r = app.post_json(REFRESH, &json!({"token": expired})).await;
+        r.expect_status(200);
+        let slid = claims_of(&r.str("token"));
+        assert_eq!(slid["jti"], before["jti"]);
+        assert_eq!(slid["refresh_exp"], before["refresh_exp"]);
+        assert!(slid["exp"].as_i64().unwrap() >= now + 300);
+        // It can be logged out, after which it no longer slides.
+        let expired_again = forged_sliding(&app, |c| {
+            c.insert("iat".into(), (now - 600).into());
+            c.insert("exp".into(), (now - 1).into());
+        });
+        app.post_json("/api/token/logout/", &json!({"refresh": expired_again}))
+            .await
+            .expect(200, &json!({}));
+        app.post_json(REFRESH, &json!({"token": expired_again}))
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+    }
+);
+
 #[tokio::test]
 async fn refresh_sliding_refusals_have_simplejwts_messages() {
     let app = app(TestDb::sqlite(), &[]).await;
@@ -142,13 +174,14 @@ async fn refresh_sliding_refusals_have_simplejwts_messages() {
     }))
     .await
     .expect(401, &token_error("Token 'refresh_exp' claim has expired"));
-    // simplejwt's quirk: an expired sliding token cannot slide, whatever refresh_exp says.
+    // Expired and past its refresh deadline: refused by the deadline.
     post(forged_sliding(&app, |c| {
         c.insert("iat".into(), (now - 600).into());
         c.insert("exp".into(), (now - 1).into());
+        c.insert("refresh_exp".into(), (now - 1).into());
     }))
     .await
-    .expect(401, &token_error("Token is expired"));
+    .expect(401, &token_error("Token 'refresh_exp' claim has expired"));
     post("garbage".into())
         .await
         .expect(401, &token_error("Token is invalid"));

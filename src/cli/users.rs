@@ -39,23 +39,13 @@ fn validate_username(name: &str) -> CliResult {
     }
 }
 
-/// A password that can log in: logins trim surrounding whitespace (as
-/// simplejwt does), so such a password could never be used.
+/// A password that can be set ([`simplejwt::password::new_password_problem`],
+/// the one rule the password change endpoint applies too).
 pub(crate) fn validate_password(password: &str) -> CliResult {
-    if password.is_empty() {
-        return Err(Failure::Config("the password is empty".into()));
+    match simplejwt::password::new_password_problem(password) {
+        None => Ok(()),
+        Some(problem) => Err(Failure::Config(problem.to_owned())),
     }
-    if password.len() > 4096 {
-        return Err(Failure::Config(
-            "the password is longer than 4096 bytes".into(),
-        ));
-    }
-    if password.trim() != password {
-        return Err(Failure::Config(
-            "the password starts or ends with whitespace, which logins trim away".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// Times the prompt asks again after a refused password or a mismatch.

@@ -171,6 +171,59 @@ impl DrfFields for VerifyField {
     }
 }
 
+/// `token` and `token_type_hint`: the body of RFC 7009 revocation and RFC
+/// 7662 introspection requests (form-encoded per the RFCs; JSON and
+/// multipart too, as every endpoint here). Both optional for the
+/// extractor, so a missing `token` is answered as the RFCs say
+/// (`invalid_request`), not with DRF's field error.
+#[derive(Debug, Clone)]
+pub struct OAuthToken {
+    /// The token (`""` when absent).
+    pub token: String,
+    /// The caller's guess at its type (`access_token`, `refresh_token`);
+    /// `""` when absent.
+    pub token_type_hint: String,
+}
+
+impl DrfFields for OAuthToken {
+    const FIELDS: &'static [&'static str] = &[];
+    const OPTIONAL: &'static [&'static str] = &["token", "token_type_hint"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [token, token_type_hint] = take(values);
+        OAuthToken {
+            token,
+            token_type_hint,
+        }
+    }
+}
+
+/// `{"old_password", "new_password"}`: the password change's body
+/// (Django's `PasswordChangeForm` fields).
+#[derive(Clone)]
+pub struct PasswordChange {
+    /// The current password, trimmed (as logins trim it).
+    pub old_password: String,
+    /// The new password, trimmed.
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
+    }
+}
+
+impl DrfFields for PasswordChange {
+    const FIELDS: &'static [&'static str] = &["old_password", "new_password"];
+    fn from_fields(values: Vec<String>) -> Self {
+        let [old_password, new_password] = take(values);
+        PasswordChange {
+            old_password,
+            new_password,
+        }
+    }
+}
+
 /// The fields as an array; the extractor always passes one value per field.
 fn take<const N: usize>(values: Vec<String>) -> [String; N] {
     let mut it = values.into_iter();

@@ -34,7 +34,9 @@ pub mod logout;
 pub mod metadata;
 pub mod metrics;
 mod negotiate;
+pub mod oauth;
 pub mod oidc;
+pub mod password_change;
 pub mod protected;
 pub mod response;
 pub mod routes;
@@ -106,17 +108,20 @@ impl FromRef<AppState> for AuthService {
 
 /// Every token endpoint under `prefix` (e.g. `/api/token`): `/` (obtain
 /// pair), `/refresh/`, `/verify/`, `/blacklist/`, the sliding-token pair
-/// `/sliding/` (obtain) and `/sliding/refresh/`, and `/logout/`. For a subset, use [`Routes`].
+/// `/sliding/` (obtain) and `/sliding/refresh/`, `/logout/`, and with
+/// `OAUTH_TOKEN_ENDPOINTS` `/revoke/` and `/introspect/`. For a subset, use [`Routes`].
 pub fn router(state: AppState, prefix: &str) -> Router {
     Routes::new(state)
-        .token_endpoints(prefix, &Endpoint::ALL)
+        .configured_token_endpoints(prefix)
         .into_router()
 }
 
-/// The whole server: token endpoints under `/api/token/` (with `logout/`),
-/// `GET /api/protected/`, the device list at `/api/sessions/`, the probes
-/// `/healthz` and `/readyz`, with `OIDC_PROVIDERS` social login under
-/// `/api/oidc/` ([`oidc`]), with `AUTH_COOKIE` the example page at `/`
+/// The whole server: token endpoints under `/api/token/` (with `logout/`;
+/// `revoke/` and `introspect/` with `OAUTH_TOKEN_ENDPOINTS`),
+/// `GET /api/protected/`, the device list at `/api/sessions/`, the password
+/// change at `/api/password/change/`, the probes `/healthz` and `/readyz`,
+/// with `OIDC_PROVIDERS` social login under `/api/oidc/` ([`oidc`]), with
+/// `AUTH_COOKIE` the example page at `/`
 /// ([`web`]), a redirect to the slashed path for paths missing their trailing
 /// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
 /// instead of a dropped connection if a handler panics, and request ids with
@@ -128,9 +133,10 @@ pub fn app(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let metrics_route = metrics.is_some() && state.metrics_route;
     let mut routes = Routes::new(state)
-        .token_endpoints("/api/token", &Endpoint::ALL)
+        .configured_token_endpoints("/api/token")
         .protected("/api/protected/")
         .sessions("/api/sessions/")
+        .password_change("/api/password/change/")
         .health("")
         .jwks("/.well-known/jwks.json")
         .oidc("/api/oidc");

@@ -119,7 +119,10 @@ impl AuthError {
     /// The HTTP status simplejwt answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::VerifyBlacklisted => StatusCode::BAD_REQUEST,
+            AuthError::VerifyBlacklisted
+            | AuthError::UnsupportedTokenType
+            | AuthError::OldPasswordIncorrect
+            | AuthError::NewPasswordInvalid(_) => StatusCode::BAD_REQUEST,
             AuthError::Unavailable | AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -164,6 +167,13 @@ impl AuthError {
                     non_field_errors: [&message],
                 },
             ),
+            AuthError::UnsupportedTokenType => oauth_error("unsupported_token_type"),
+            AuthError::OldPasswordIncorrect => {
+                json(status, &serde_json::json!({ "old_password": [message] }))
+            }
+            AuthError::NewPasswordInvalid(reasons) => {
+                json(status, &serde_json::json!({ "new_password": reasons }))
+            }
             AuthError::InvalidForAnyType(failures) => json(
                 status,
                 &DetailCodeMessages {
@@ -213,6 +223,15 @@ impl AuthError {
         }
         res
     }
+}
+
+/// An OAuth error answer (RFC 6749 §5.2, as RFC 7009 §2.2.1 and RFC 7662
+/// §2.3 use it): 400 `{"error": "<code>"}`.
+fn oauth_error(code: &str) -> Response {
+    json(
+        StatusCode::BAD_REQUEST,
+        &serde_json::json!({ "error": code }),
+    )
 }
 
 /// Whole seconds to wait, rounded up (`Retry-After` takes no fraction), at least 1.
@@ -282,6 +301,13 @@ impl IntoResponse for ApiError {
                     detail: &e.to_string(),
                 },
             ),
+            ApiError::Forbidden => json(
+                StatusCode::FORBIDDEN,
+                &Detail {
+                    detail: "You do not have permission to perform this action.",
+                },
+            ),
+            ApiError::OAuth(code) => oauth_error(code),
         }
     }
 }

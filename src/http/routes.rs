@@ -17,8 +17,9 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge};
 use super::{
-    health, jwks, logout, metrics, oidc, protected, sessions, token_blacklist, token_obtain,
-    token_obtain_sliding, token_refresh, token_refresh_sliding, token_verify, AppState,
+    health, jwks, logout, metrics, oauth, oidc, password_change, protected, sessions,
+    token_blacklist, token_obtain, token_obtain_sliding, token_refresh, token_refresh_sliding,
+    token_verify, AppState,
 };
 use crate::error::ApiError;
 
@@ -40,13 +41,21 @@ pub enum Endpoint {
     RefreshSliding,
     /// (This server's own.) Logout with a scope at `<prefix>/logout/`.
     Logout,
+    /// (This server's own.) RFC 7009 revocation at `<prefix>/revoke/`.
+    Revoke,
+    /// (This server's own.) RFC 7662 introspection at `<prefix>/introspect/`.
+    Introspect,
 }
 
 /// The methods every token endpoint answers.
 const TOKEN_ALLOW: &str = "POST, OPTIONS";
 
 impl Endpoint {
-    /// Every token endpoint.
+    /// The RFC 7009 / RFC 7662 endpoints, mounted by [`super::app`] and
+    /// [`super::router`] only with `OAUTH_TOKEN_ENDPOINTS`.
+    pub const OAUTH: [Endpoint; 2] = [Endpoint::Revoke, Endpoint::Introspect];
+
+    /// Every token endpoint of simplejwt, and logout (mounted always).
     pub const ALL: [Endpoint; 7] = [
         Endpoint::Obtain,
         Endpoint::Refresh,
@@ -67,6 +76,8 @@ impl Endpoint {
             Endpoint::ObtainSliding => "/sliding/",
             Endpoint::RefreshSliding => "/sliding/refresh/",
             Endpoint::Logout => "/logout/",
+            Endpoint::Revoke => "/revoke/",
+            Endpoint::Introspect => "/introspect/",
         }
     }
 
@@ -80,6 +91,8 @@ impl Endpoint {
             Endpoint::ObtainSliding => &token_obtain_sliding::DOC,
             Endpoint::RefreshSliding => &token_refresh_sliding::DOC,
             Endpoint::Logout => &logout::DOC,
+            Endpoint::Revoke => &oauth::REVOKE_DOC,
+            Endpoint::Introspect => &oauth::INTROSPECT_DOC,
         }
     }
 
@@ -93,6 +106,8 @@ impl Endpoint {
             Endpoint::ObtainSliding => post(token_obtain_sliding::token_obtain_sliding),
             Endpoint::RefreshSliding => post(token_refresh_sliding::token_refresh_sliding),
             Endpoint::Logout => post(logout::token_logout),
+            Endpoint::Revoke => post(oauth::revoke),
+            Endpoint::Introspect => post(oauth::introspect),
         };
         let doc = self.doc();
         post.options(move || async move { doc }).fallback(post_only)
@@ -163,6 +178,18 @@ async fn sessions_one_headers(mut res: Response) -> Response {
     res
 }
 
+async fn password_change_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::ALLOW,
+        HeaderValue::from_static(password_change::ALLOW),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    // The answer carries tokens (RFC 6749 §5.1).
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 async fn protected_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(header::ALLOW, HeaderValue::from_static(protected::ALLOW));
@@ -194,6 +221,8 @@ pub enum RouteKind {
     Token(Endpoint),
     /// The tutorials' protected view.
     Protected,
+    /// The self-service password change.
+    PasswordChange,
     /// The JWKS document.
     Jwks,
     /// The device list (`GET`).
@@ -217,10 +246,7 @@ impl RouteKind {
     /// not the operators' and documentation routes, whose clients send
     /// their own `Accept` (a Prometheus scraper, a browser loading a script).
     fn negotiated(self) -> bool {
-        !matches!(
-            self,
-            RouteKind::Metrics | RouteKind::Page
-        )
+        !matches!(self, RouteKind::Metrics | RouteKind::Page)
     }
 }
 
@@ -292,6 +318,32 @@ impl Routes {
             .layer(middleware::map_response(protected_headers));
         self.push(path.to_owned(), methods, RouteKind::Protected);
         self
+    }
+
+    /// Mounts the self-service password change at `path` (e.g.
+    /// `/api/password/change/`): `POST` with the old and new password, see
+    /// [`password_change`].
+    pub fn password_change(mut self, path: &str) -> Self {
+        let methods = post(password_change::change)
+            .options(password_change::options)
+            .fallback(password_change::other_method);
+        let methods = self
+            .with_csrf(methods, CsrfRule::Session)
+            .layer(middleware::map_response(password_change_headers));
+        self.push(path.to_owned(), methods, RouteKind::PasswordChange);
+        self
+    }
+
+    /// The token endpoints the settings turn on: [`Endpoint::ALL`], and
+    /// [`Endpoint::OAUTH`] with `OAUTH_TOKEN_ENDPOINTS`.
+    pub fn configured_token_endpoints(self, prefix: &str) -> Self {
+        let oauth = self.state.service.settings().oauth_token_endpoints();
+        let routes = self.token_endpoints(prefix, &Endpoint::ALL);
+        if oauth {
+            routes.token_endpoints(prefix, &Endpoint::OAUTH)
+        } else {
+            routes
+        }
     }
 
     /// Mounts the JWKS document (our public key) at `path` (e.g. `/.well-known/jwks.json`).

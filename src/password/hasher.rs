@@ -46,7 +46,7 @@ use super::stats::{Counter, Gauge};
 use super::types::{HasherConfig, PasswordError, Verification};
 
 /// Longest password accepted, in bytes (Django's `MAXIMUM_PASSWORD_LENGTH`).
-const MAX_PASSWORD_BYTES: usize = 4096;
+use super::MAX_PASSWORD_BYTES;
 
 /// Whether `password` is refused without hashing.
 pub(super) fn too_long(password: &[u8]) -> bool {

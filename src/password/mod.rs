@@ -66,6 +66,28 @@ use self::queue::JobQueue;
 pub use self::stats::HasherStats;
 pub use self::types::{HasherConfig, PasswordError, Verification};
 
+/// The longest password accepted, in bytes (Django's cap since
+/// CVE-2013-1443; longer ones are never hashed).
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// Why a new password cannot be set, or `None` when it can: the one rule
+/// for every way a password is set (`createuser`, `changepassword`, the
+/// password change endpoint). A password must be non-empty, at most
+/// [`MAX_PASSWORD_BYTES`], and without surrounding whitespace — logins trim
+/// it away (as simplejwt's serializer does), so such a password could
+/// never be used.
+pub fn new_password_problem(password: &str) -> Option<&'static str> {
+    if password.is_empty() {
+        Some("The password is empty.")
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Some("The password is longer than 4096 bytes.")
+    } else if password.trim() != password {
+        Some("The password starts or ends with whitespace, which logins trim away.")
+    } else {
+        None
+    }
+}
+
 /// The format of a stored password hash, by Django's algorithm name (the
 /// text before the first `$`: `pbkdf2_sha256`, `argon2`, `bcrypt_sha256`,
 /// `md5`, …; `"unusable"` for Django's `!…` unusable passwords, `"unknown"`

@@ -162,7 +162,9 @@ impl AuthService {
     }
 
     /// The user a token names and, with `ACCESS_TOKEN_REVOCATION`, whether
-    /// the session it names is live — read together, in one statement of
+    /// the session it names is live (not ended, and within
+    /// `SESSION_ABSOLUTE_LIFETIME` and `SESSION_IDLE_TIMEOUT`: the access
+    /// path checks them on the row it reads anyway) — read together, in one statement of
     /// our database (`UserStore::user_by_id_with_session`); a user store of
     /// your own leaves the session to the token store (a second read).
     /// Without the setting the session counts as live.
@@ -177,10 +179,11 @@ impl AuthService {
             return Ok((user.ok_or(AuthError::UserNotFound)?, true));
         }
         let session = self.session_id_of(claims).unwrap_or("");
+        let (now, lifetimes) = (Timestamp::now().epoch(), self.session_lifetimes());
         let (user, live) = match (settings.user_id_field(), user_pk(value)) {
             (UserIdField::Id, Some(id)) => self
                 .user_store()
-                .user_by_id_with_session(id, session)
+                .user_by_id_with_session(id, session, now, lifetimes)
                 .await?
                 .ok_or(AuthError::UserNotFound)?,
             _ => {
@@ -191,7 +194,11 @@ impl AuthService {
         let live = match live {
             Some(live) => live,
             None if session.is_empty() => false,
-            None => self.token_store().session_live(session).await?,
+            None => {
+                self.token_store()
+                    .session_live(session, now, lifetimes)
+                    .await?
+            }
         };
         Ok((user, live && !session.is_empty()))
     }

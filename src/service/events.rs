@@ -35,6 +35,9 @@ pub enum EventKind {
     ReuseDetected,
     /// Sessions were ended (logout with a scope, the device list, an administrator).
     LoggedOut,
+    /// A refresh found its session past `SESSION_ABSOLUTE_LIFETIME` or
+    /// `SESSION_IDLE_TIMEOUT`: the session was ended.
+    SessionExpired,
     /// The key ring changed on reload (`KEYS_DIR`): a key was added,
     /// promoted to signing, or retired. `detail` names the kids.
     KeysChanged,
@@ -53,6 +56,7 @@ impl EventKind {
             EventKind::LoginThrottled => "login_throttled",
             EventKind::ReuseDetected => "reuse_detected",
             EventKind::LoggedOut => "logged_out",
+            EventKind::SessionExpired => "session_expired",
             EventKind::KeysChanged => "keys_changed",
         }
     }

@@ -11,7 +11,9 @@ mod blacklist;
 pub mod client;
 pub mod events;
 mod health;
+mod introspect;
 mod obtain;
+mod password_change;
 mod refresh;
 mod refresh_sliding;
 mod sessions;
@@ -40,7 +42,9 @@ use crate::error::AuthError;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::settings::{Settings, SettingsError, UserClaimField, UserIdField};
-use crate::store::{Backend, Database, MemoryCounters, TokenStore, User, UserStore};
+use crate::store::{
+    Backend, Database, MemoryCounters, SessionLifetimes, TokenStore, User, UserStore,
+};
 use crate::token::{Claims, TokenBackend};
 
 /// Adds custom claims to the refresh token at obtain (they are copied into
@@ -143,6 +147,16 @@ impl AuthService {
     /// The token backend (encode / decode).
     pub fn tokens(&self) -> &TokenBackend {
         &self.inner.tokens
+    }
+
+    /// `SESSION_ABSOLUTE_LIFETIME` and `SESSION_IDLE_TIMEOUT` as the store
+    /// takes them: whole seconds, 0 for none.
+    pub(crate) fn session_lifetimes(&self) -> SessionLifetimes {
+        let settings = &self.inner.settings;
+        SessionLifetimes {
+            absolute: settings.session_absolute_lifetime().as_secs() as i64,
+            idle: settings.session_idle_timeout().as_secs() as i64,
+        }
     }
 
     /// The value a token carries for `user` in `USER_ID_CLAIM` (always a string).

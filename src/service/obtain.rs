@@ -42,7 +42,7 @@ impl AuthService {
     }
 
     /// The pair of a login that has established who `user` is (a password
-    /// here, an identity provider in `social`): mints it, starts its session
+    /// here, an identity provider in `social`, a password change): mints it, starts its session
     /// with the refresh token as the first of its family and, with
     /// `UPDATE_LAST_LOGIN`, records the login time.
     pub(super) async fn issue_pair(
@@ -54,7 +54,9 @@ impl AuthService {
         let session = crate::token::new_jti();
         let mut refresh = self.token_for_user(user, TokenKind::Refresh, now);
         self.add_session_id(&mut refresh, &session);
+        self.cap_at_deadline(&mut refresh, now);
         let mut access = claims::access_from_refresh(self.settings(), &refresh, now);
+        self.cap_at_deadline(&mut access, now);
         self.record_login(user, &refresh, now, &session, client)
             .await?;
         Ok(TokenPair {
@@ -76,6 +78,7 @@ impl AuthService {
         let session = crate::token::new_jti();
         let mut sliding = self.token_for_user(&user, TokenKind::Sliding, now);
         self.add_session_id(&mut sliding, &session);
+        self.cap_at_deadline(&mut sliding, now);
         self.record_login(&user, &sliding, now, &session, client)
             .await?;
         Ok(SlidingToken {
@@ -179,6 +182,18 @@ impl AuthService {
         if let Some(claim) = self.settings().session_id_claim() {
             token.insert(claim.to_owned(), session_id.into());
         }
+    }
+
+    /// With `SESSION_ABSOLUTE_LIFETIME`, caps the times of a token issued
+    /// at login (`exp`, a sliding token's refresh deadline) at the new
+    /// session's deadline, `now` + that lifetime.
+    fn cap_at_deadline(&self, token: &mut Claims, now: Timestamp) {
+        let settings = self.settings();
+        let Some(deadline) = self.session_lifetimes().deadline(now.epoch()) else {
+            return;
+        };
+        claims::cap(token, "exp", deadline);
+        claims::cap(token, settings.sliding_token_refresh_exp_claim(), deadline);
     }
 
     /// Starts the login's session with the long-lived token as its first

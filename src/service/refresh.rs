@@ -5,6 +5,13 @@
 //! in the same database transaction that records its successor — so of any
 //! number of concurrent refreshes with one token, exactly one succeeds.
 //!
+//! Session lifetimes (`SESSION_ABSOLUTE_LIFETIME`, `SESSION_IDLE_TIMEOUT`)
+//! are checked by the store in the rotation's transaction, on the session
+//! row it takes anyway: a session past either ends there
+//! ([`Rotation::Expired`], 401 "Session has expired"), and a successor (and
+//! the access token beside it) is capped at the absolute deadline the store
+//! reports.
+//!
 //! Reuse detection and the grace period are decided by the store, in that
 //! transaction ([`crate::store::TokenStore::rotate_in_family`]); this module
 //! only acts on the outcome: hand the recorded successor back (grace), or
@@ -58,6 +65,7 @@ impl AuthService {
             blacklist_used: settings.blacklist_after_rotation(),
             grace_seconds: settings.refresh_reuse_grace().as_secs() as i64,
             reuse_detection: settings.refresh_reuse_detection(),
+            lifetimes: self.session_lifetimes(),
         }
     }
 
@@ -88,10 +96,9 @@ impl AuthService {
         }
 
         let mut access = claims::access_from_refresh(settings, &claims, now);
-        let access = self.encode(&mut access)?;
         if !settings.rotate_refresh_tokens() {
             let answer = Refreshed {
-                access,
+                access: self.encode(&mut access)?,
                 refresh: None,
             };
             return Ok((answer, user_id));
@@ -118,7 +125,13 @@ impl AuthService {
                     .rotate_in_family(&used, &next, now.epoch(), rules)
                     .await?
                 {
-                    Rotation::Rotated => {}
+                    Rotation::Rotated { deadline } => {
+                        // No token of the session outlives its absolute deadline.
+                        if let Some(deadline) = deadline {
+                            claims::cap(&mut successor, "exp", deadline);
+                            claims::cap(&mut access, "exp", deadline);
+                        }
+                    }
                     Rotation::Grace(earlier) => claims::rotate_as(
                         settings,
                         &mut successor,
@@ -127,6 +140,10 @@ impl AuthService {
                         earlier.expires_at,
                     ),
                     Rotation::Refused => return Err(TokenError::Blacklisted.into()),
+                    Rotation::Expired { .. } => {
+                        self.emit(EventKind::SessionExpired, user_id, None, client);
+                        return Err(TokenError::SessionExpired.into());
+                    }
                     Rotation::ReuseDetected { .. } => {
                         self.emit(EventKind::ReuseDetected, user_id, None, client);
                         return Err(TokenError::Blacklisted.into());
@@ -138,7 +155,7 @@ impl AuthService {
             _ => {}
         }
         let answer = Refreshed {
-            access,
+            access: self.encode(&mut access)?,
             refresh: Some(self.encode(&mut successor)?),
         };
         Ok((answer, user_id))

@@ -4,8 +4,12 @@
 //! so blacklisting it also kills every refreshed copy. Unlike 5.5.1, the user
 //! is checked as the pair refresh checks it (issue 15 point 10): an inactive
 //! or deleted user is refused, and with `CHECK_REVOKE_TOKEN` a changed
-//! password too. As in 5.5.1, an expired sliding token cannot be refreshed
-//! even if its `refresh_exp` is still ahead.
+//! password too. Unlike 5.5.1's code, and as simplejwt's documentation
+//! describes sliding tokens, an expired sliding token whose `refresh_exp` is
+//! still ahead can be refreshed (issue 15 point 10; a deliberate difference
+//! listed in the README): otherwise a client that slept past `exp` must log
+//! in again although the token says it may slide for a day. It must still
+//! be validly signed, not blacklisted, and name an active user.
 
 use super::obtain::SlidingToken;
 use super::validate::Expect;
@@ -22,7 +26,7 @@ impl AuthService {
     ) -> Result<SlidingToken, AuthError> {
         let settings = self.settings();
         let now = Timestamp::now();
-        let mut claims = self.validate(token, Expect::SLIDING, now).await?;
+        let mut claims = self.validate(token, Expect::SLIDING_REFRESH, now).await?;
         claims::check_exp(
             settings,
             &claims,

@@ -96,8 +96,16 @@ impl AuthService {
         let now = Timestamp::now();
         // A sliding token is a session's one token: it can log out too.
         let claims = match self.validate(refresh, Expect::REFRESH, now).await {
-            Err(AuthError::Token(TokenError::WrongType)) => {
-                self.validate(refresh, Expect::SLIDING, now).await?
+            // Not a refresh token, or expired: perhaps a sliding token, which
+            // can be refreshed — so logged out — until its refresh deadline.
+            Err(AuthError::Token(e @ (TokenError::WrongType | TokenError::Expired))) => {
+                let claims = match self.validate(refresh, Expect::SLIDING_REFRESH, now).await {
+                    Err(AuthError::Token(TokenError::WrongType)) => return Err(e.into()),
+                    other => other?,
+                };
+                let refresh_exp = settings.sliding_token_refresh_exp_claim();
+                claims::check_exp(settings, &claims, refresh_exp, now)?;
+                claims
             }
             other => other?,
         };
@@ -150,8 +158,10 @@ impl AuthService {
     ) -> Result<Vec<SessionView>, AuthError> {
         let now = Timestamp::now().epoch();
         let records = self.token_store().live_sessions(user_id, now).await?;
+        let lifetimes = self.session_lifetimes();
         Ok(records
             .into_iter()
+            .filter(|r| lifetimes.live(r, now))
             .map(|r| SessionView::new(r, current))
             .collect())
     }

@@ -38,6 +38,9 @@ pub(crate) struct Expect {
     pub kind: Option<TokenKind>,
     /// How the blacklist is consulted.
     pub blacklist: BlacklistCheck,
+    /// Accept an `exp` in the past (the sliding refresh: `refresh_exp`
+    /// bounds it instead). `exp` must still be present and a number.
+    pub expired_ok: bool,
 }
 
 impl Expect {
@@ -45,16 +48,25 @@ impl Expect {
     pub const ACCESS: Expect = Expect {
         kind: Some(TokenKind::Access),
         blacklist: BlacklistCheck::Never,
+        expired_ok: false,
     };
     /// `RefreshToken`.
     pub const REFRESH: Expect = Expect {
         kind: Some(TokenKind::Refresh),
         blacklist: BlacklistCheck::First,
+        expired_ok: false,
     };
     /// `SlidingToken`.
     pub const SLIDING: Expect = Expect {
         kind: Some(TokenKind::Sliding),
         blacklist: BlacklistCheck::First,
+        expired_ok: false,
+    };
+    /// A sliding token presented for a refresh: expired is fine while its
+    /// `refresh_exp` has not passed (checked by the caller).
+    pub const SLIDING_REFRESH: Expect = Expect {
+        expired_ok: true,
+        ..Expect::SLIDING
     };
 
     /// What a token of `kind` requires when it authenticates a request.
@@ -76,6 +88,7 @@ impl Expect {
             } else {
                 BlacklistCheck::Never
             },
+            expired_ok: false,
         }
     }
 }
@@ -91,7 +104,14 @@ impl AuthService {
         now: Timestamp,
     ) -> Result<Claims, AuthError> {
         let settings = self.settings();
-        let claims = match self.tokens().try_decode(token, now) {
+        let decode = |token, now| {
+            if expect.expired_ok {
+                self.tokens().try_decode_expired(token, now)
+            } else {
+                self.tokens().try_decode(token, now)
+            }
+        };
+        let claims = match decode(token, now) {
             Ok(claims) => claims,
             Err(DecodeError::Token(e)) => return Err(e.into()),
             // A kid none of our keys has: fetch `JWK_URL` again (rate-limited)
@@ -99,7 +119,7 @@ impl AuthService {
             Err(DecodeError::UnknownKid) => match self.tokens().remote() {
                 Some(remote) => {
                     remote.refresh().await;
-                    self.tokens().decode(token, now)?
+                    decode(token, now).map_err(DecodeError::into_token_error)?
                 }
                 None => return Err(TokenError::Invalid.into()),
             },
@@ -107,7 +127,15 @@ impl AuthService {
         if expect.blacklist == BlacklistCheck::First && self.is_blacklisted(&claims).await? {
             return Err(TokenError::Blacklisted.into());
         }
-        claims::check(settings, &claims, expect.kind, now)?;
+        if expect.expired_ok {
+            match claims::check_exp(settings, &claims, "exp", now) {
+                Ok(()) | Err(TokenError::ClaimExpired(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            claims::check_id_and_type(settings, &claims, expect.kind)?;
+        } else {
+            claims::check(settings, &claims, expect.kind, now)?;
+        }
         if expect.blacklist == BlacklistCheck::Last && self.is_blacklisted(&claims).await? {
             return Err(AuthError::VerifyBlacklisted);
         }

@@ -158,6 +158,25 @@ declare_settings! {
     /// copied from the refresh token, so a user who lost staff rights does
     /// not keep them in new access tokens for the refresh lifetime.
     "CLAIMS_FOLLOW_USER" claims_follow_user: Flag = "false", hardened "true";
+    /// (This server's own.) A session — a login and every token rotated
+    /// from it — ends this long after the login, however often it is
+    /// refreshed: no token of it expires later (the login's and each
+    /// rotation's `exp` are capped at that deadline), and a refresh after it
+    /// ends the session with 401 "Session has expired". 0 turns it off
+    /// (rotation then extends a session for ever, as simplejwt). Needs
+    /// JTI_CLAIM.
+    "SESSION_ABSOLUTE_LIFETIME" session_absolute_lifetime: Span = "0s", hardened "30d";
+    /// (This server's own.) A session not refreshed for this long ends: its
+    /// refresh answers 401 "Session has expired" and every token of it is
+    /// blacklisted. The idle clock is the session's last rotation (or the
+    /// login). 0 turns it off. Needs ROTATE_REFRESH_TOKENS (a refresh
+    /// without rotation writes nothing) and JTI_CLAIM.
+    "SESSION_IDLE_TIMEOUT" session_idle_timeout: Span = "0s", hardened "7d";
+    /// (This server's own.) Mounts `/api/token/revoke/` (RFC 7009 token
+    /// revocation: a refresh token ends its session) and
+    /// `/api/token/introspect/` (RFC 7662 introspection, for staff users'
+    /// bearer tokens). Off: neither path exists.
+    "OAUTH_TOKEN_ENDPOINTS" oauth_token_endpoints: Flag = "false";
 
     // ==== browser sessions: cookies and CSRF =========================
     /// (This server's own.) Browser sessions: obtain and refresh also set the
@@ -456,6 +475,7 @@ impl Settings {
             }
         }
         self.validate_cookies()?;
+        self.validate_lifetimes()?;
         if self.access_token_revocation && self.session_id_claim.is_none() {
             return Err(SettingsError::new(
                 "ACCESS_TOKEN_REVOCATION",
@@ -482,6 +502,35 @@ impl Settings {
 }
 
 impl Settings {
+    /// The session lifetimes' combination rules.
+    fn validate_lifetimes(&self) -> Result<(), SettingsError> {
+        let limits = [
+            ("SESSION_ABSOLUTE_LIFETIME", self.session_absolute_lifetime),
+            ("SESSION_IDLE_TIMEOUT", self.session_idle_timeout),
+        ];
+        for (setting, limit) in limits {
+            if limit.is_zero() {
+                continue;
+            }
+            if limit.as_secs() == 0 {
+                return Err(SettingsError::new(setting, "must be 0 or at least 1s"));
+            }
+            if self.jti_claim.is_none() {
+                return Err(SettingsError::new(
+                    setting,
+                    "needs JTI_CLAIM: sessions find their tokens by id",
+                ));
+            }
+        }
+        if !self.session_idle_timeout.is_zero() && !self.rotate_refresh_tokens {
+            return Err(SettingsError::new(
+                "SESSION_IDLE_TIMEOUT",
+                "needs ROTATE_REFRESH_TOKENS: the idle clock is the session's last rotation",
+            ));
+        }
+        Ok(())
+    }
+
     /// The cookie transport's combination rules.
     fn validate_cookies(&self) -> Result<(), SettingsError> {
         if self.auth_cookie_host_prefix && !self.auth_cookie_secure {

@@ -63,7 +63,7 @@ pub use error::StoreError;
 pub use import::{ImportedToken, TokensImported, UserConflict, UsersImported};
 pub use model::{
     AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
-    RotationRules, SessionRecord, User,
+    RotationRules, SessionLifetimes, SessionRecord, User,
 };
 pub use options::StoreOptions;
 pub use traits::{Database, IdentityStore, PoolStats, TokenStore, UserStore};

@@ -142,6 +142,47 @@ pub struct RotationRules {
     /// A used token presented again (outside the grace period) ends its
     /// whole session, in the same transaction.
     pub reuse_detection: bool,
+    /// `SESSION_ABSOLUTE_LIFETIME` and `SESSION_IDLE_TIMEOUT`: a session past
+    /// either is ended by the rotation that finds it so
+    /// ([`Rotation::Expired`]), and a successor never outlives the session's
+    /// absolute deadline.
+    pub lifetimes: SessionLifetimes,
+}
+
+/// `SESSION_ABSOLUTE_LIFETIME` and `SESSION_IDLE_TIMEOUT` in whole seconds
+/// (0: no limit). A session is live at `now` while it has not been ended,
+/// `now < created_at + absolute` and `now < last_used_at + idle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionLifetimes {
+    /// Seconds from the login after which the session ends, however often
+    /// it is refreshed (0: none).
+    pub absolute: i64,
+    /// Seconds without a rotation after which the session ends (0: none).
+    pub idle: i64,
+}
+
+impl SessionLifetimes {
+    /// Whether either limit is set.
+    pub fn any(self) -> bool {
+        self.absolute > 0 || self.idle > 0
+    }
+
+    /// The session's absolute deadline (epoch seconds), when there is one.
+    pub fn deadline(self, created_at: i64) -> Option<i64> {
+        (self.absolute > 0).then(|| created_at.saturating_add(self.absolute))
+    }
+
+    /// Whether a session that started at `created_at` and was last rotated
+    /// at `last_used_at` is still within both limits at `now`.
+    pub fn within(self, created_at: i64, last_used_at: i64, now: i64) -> bool {
+        (self.absolute == 0 || now < created_at.saturating_add(self.absolute))
+            && (self.idle == 0 || now < last_used_at.saturating_add(self.idle))
+    }
+
+    /// Whether this stored session is live at `now`: not ended and within both limits.
+    pub fn live(self, session: &SessionRecord, now: i64) -> bool {
+        session.revoked_at.is_none() && self.within(session.created_at, session.last_used_at, now)
+    }
 }
 
 impl Default for RotationRules {
@@ -152,6 +193,7 @@ impl Default for RotationRules {
             blacklist_used: true,
             grace_seconds: 0,
             reuse_detection: false,
+            lifetimes: SessionLifetimes::default(),
         }
     }
 }
@@ -160,8 +202,14 @@ impl Default for RotationRules {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// The used token was claimed (or, without blacklisting, linked) and
-    /// its successor recorded in its session.
-    Rotated,
+    /// its successor recorded in its session. `deadline`: the session's
+    /// absolute deadline (epoch seconds) when `SESSION_ABSOLUTE_LIFETIME`
+    /// is set — the successor's `expires_at` was capped at it, and so must
+    /// be the token's `exp`.
+    Rotated {
+        /// The session's absolute deadline, if any.
+        deadline: Option<i64>,
+    },
     /// Nothing was written: the used token was already used (by a
     /// concurrent rotation, say) or blacklisted, or its session has ended.
     Refused,
@@ -170,6 +218,13 @@ pub enum Rotation {
     /// `expires_at` as first issued), to be handed out again. Nothing was
     /// written.
     Grace(OutstandingToken),
+    /// The used token's session had outlived `SESSION_ABSOLUTE_LIFETIME` or
+    /// `SESSION_IDLE_TIMEOUT`: it was ended and every token of it
+    /// blacklisted, committed; nothing else was written.
+    Expired {
+        /// The public id of the session that was ended.
+        session: String,
+    },
     /// The used token had been rotated out already: its whole session was
     /// ended and every token of it blacklisted, committed.
     ReuseDetected {

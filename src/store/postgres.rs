@@ -31,7 +31,7 @@ use super::migrate;
 use super::model::{
     identity_from_columns, session_from_columns, storable, user_from_columns, AuditRecord,
     Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
-    SessionRecord, User,
+    SessionLifetimes, SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
@@ -363,11 +363,19 @@ impl UserStore for PgDatabase {
         &self,
         id: i64,
         session: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
     ) -> Result<Option<(User, Option<bool>)>, StoreError> {
         if !storable(session) {
             return Ok(self.user_by_id(id).await?.map(|u| (u, Some(false))));
         }
-        let params = [Param::Int(id), Param::Text(session)];
+        let params = [
+            Param::Int(id),
+            Param::Text(session),
+            Param::Int(now),
+            Param::Int(lifetimes.absolute),
+            Param::Int(lifetimes.idle),
+        ];
         let row = self.fetch(sql::USER_BY_ID_WITH_SESSION, &params).await?;
         row.as_ref()
             .map(|row| {
@@ -468,13 +476,22 @@ impl TokenStore for PgDatabase {
         token_writes::end_user_sessions(self, user_id, keep, now).await
     }
 
-    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
+    async fn session_live(
+        &self,
+        public_id: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
+    ) -> Result<bool, StoreError> {
         if !storable(public_id) {
             return Ok(false);
         }
-        let row = self
-            .fetch(sql::SESSION_LIVE, &[Param::Text(public_id)])
-            .await?;
+        let params = [
+            Param::Text(public_id),
+            Param::Int(now),
+            Param::Int(lifetimes.absolute),
+            Param::Int(lifetimes.idle),
+        ];
+        let row = self.fetch(sql::SESSION_LIVE, &params).await?;
         Ok(row.is_some())
     }
 

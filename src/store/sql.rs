@@ -33,20 +33,25 @@ macro_rules! user_columns {
 pub(super) const USER_BY_ID: &str =
     concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 
-/// `$1`: id, `$2`: session public id → one user row and `live` (1 when
-/// that session exists and has not ended, else NULL): the protected path's
-/// one read with `ACCESS_TOKEN_REVOCATION` (two unique-index lookups, one
-/// statement).
+/// `$1`: id, `$2`: session public id, `$3`: now, `$4`: absolute lifetime,
+/// `$5`: idle timeout (seconds, 0: none) → one user row and `live` (1 when
+/// that session exists, has not ended and is within both lifetimes, else
+/// NULL): the protected path's one read with `ACCESS_TOKEN_REVOCATION`
+/// (two unique-index lookups, one statement).
 pub(super) const USER_BY_ID_WITH_SESSION: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", (SELECT 1 FROM sessions s WHERE s.public_id = $2 AND s.revoked_at IS NULL) AS live \
+    ", (SELECT 1 FROM sessions s WHERE s.public_id = $2 AND s.revoked_at IS NULL \
+     AND ($4 = 0 OR s.created_at + $4 > $3) AND ($5 = 0 OR s.last_used_at + $5 > $3)) AS live \
      FROM users WHERE id = $1"
 );
 
-/// `$1`: session public id → a row when that session exists and has not ended.
+/// `$1`: session public id, `$2`: now, `$3`: absolute lifetime, `$4`: idle
+/// timeout (seconds, 0: none) → a row when that session exists, has not
+/// ended and is within both lifetimes.
 pub(super) const SESSION_LIVE: &str =
-    "SELECT 1 AS live FROM sessions WHERE public_id = $1 AND revoked_at IS NULL";
+    "SELECT 1 AS live FROM sessions WHERE public_id = $1 AND revoked_at IS NULL \
+     AND ($3 = 0 OR created_at + $3 > $2) AND ($4 = 0 OR last_used_at + $4 > $2)";
 
 /// `$1`: username → one user row.
 pub(super) const USER_BY_USERNAME: &str = concat!(
@@ -117,14 +122,20 @@ pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions \
 pub(super) const TOKEN_FAMILY: &str =
     "SELECT id, session_id FROM outstanding_tokens WHERE jti = $1";
 
-/// `$1`: session row id, `$2`: now, `$3`: the successor's expiry. Touches
-/// a live session only: no row affected once it has ended. On PostgreSQL
-/// this takes the session row's lock, which every rotation and every
-/// revocation of the session takes first — so they run one at a time and a
-/// revocation sees every successor a rotation before it recorded.
+/// `$1`: session row id, `$2`: now, `$3`: the successor's expiry, `$4`:
+/// the absolute lifetime, `$5`: the idle timeout (seconds, 0: none) →
+/// `created_at`. Touches a live session within both lifetimes only: no row
+/// once it has ended or outlived either. The session's expiry follows its
+/// latest token, capped at its absolute deadline. On PostgreSQL this takes
+/// the session row's lock, which every rotation and every revocation of the
+/// session takes first — so they run one at a time and a revocation sees
+/// every successor a rotation before it recorded.
 pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET last_used_at = $2, \
-     expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END \
-     WHERE id = $1 AND revoked_at IS NULL";
+     expires_at = CASE WHEN expires_at < (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
+     THEN created_at + $4 ELSE $3 END) THEN (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
+     THEN created_at + $4 ELSE $3 END) ELSE expires_at END \
+     WHERE id = $1 AND revoked_at IS NULL AND ($4 = 0 OR created_at + $4 > $2) \
+     AND ($5 = 0 OR last_used_at + $5 > $2) RETURNING created_at";
 
 /// `$1`: token row id → `blacklisted_at`, the token's first use.
 pub(super) const FIRST_USE: &str =

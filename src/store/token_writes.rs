@@ -85,7 +85,7 @@ impl Applied {
         match self {
             Applied::Took(took) => *took,
             Applied::Ended(n) => *n > 0,
-            Applied::Rotation(r) => *r == Rotation::Rotated,
+            Applied::Rotation(r) => matches!(r, Rotation::Rotated { .. }),
         }
     }
 
@@ -262,20 +262,33 @@ async fn rotate<T: Tx + Send>(
         Some(row) => (row[0].int(), row[1].int()),
         None => (None, None),
     };
+    let mut deadline = None;
     if let Some(session_id) = session_id {
         // The session row first: ordered with every revocation of the family.
-        let live = tx
-            .execute(
+        let lifetimes = rules.lifetimes;
+        let touched = tx
+            .fetch(
                 sql::TOUCH_SESSION,
                 &[
                     Param::Int(session_id),
                     Param::Int(now),
                     Param::Int(successor.expires_at),
+                    Param::Int(lifetimes.absolute),
+                    Param::Int(lifetimes.idle),
                 ],
+                &[Col::Int],
             )
             .await?;
-        if live == 0 {
-            return Ok(Rotation::Refused);
+        match touched.and_then(|row| row[0].int()) {
+            Some(created_at) => deadline = lifetimes.deadline(created_at),
+            None if lifetimes.any() => {
+                // Ended already, or past a lifetime: then end it now.
+                return Ok(match revoke_session(tx, session_id, now).await? {
+                    Some(session) => Rotation::Expired { session },
+                    None => Rotation::Refused,
+                });
+            }
+            None => return Ok(Rotation::Refused),
         }
     }
     if !rules.blacklist_used || claim(tx, used, now).await? {
@@ -291,8 +304,19 @@ async fn rotate<T: Tx + Send>(
                 .await?
                 .and_then(|row| row[0].int()),
         };
+        let capped;
+        let successor = match deadline {
+            Some(d) if successor.expires_at > d => {
+                capped = OutstandingToken {
+                    expires_at: d,
+                    ..successor.clone()
+                };
+                &capped
+            }
+            _ => successor,
+        };
         record(tx, successor, session_id, parent).await?;
-        return Ok(Rotation::Rotated);
+        return Ok(Rotation::Rotated { deadline });
     }
     // Used before. Only a token of a live session, rotated out (it has a
     // successor), can be a lost response or a replay.

@@ -18,7 +18,7 @@ use super::error::StoreError;
 use super::import::{ImportedToken, TokensImported, UsersImported};
 use super::model::{
     AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
-    RotationRules, SessionRecord, User,
+    RotationRules, SessionLifetimes, SessionRecord, User,
 };
 use super::url::Backend;
 
@@ -36,15 +36,17 @@ pub trait UserStore: Send + Sync + 'static {
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
 
     /// [`UserStore::user_by_id`] and whether the session with public id
-    /// `session` is live (exists, not ended), in one read where the store
-    /// can: `Some(live)`; `None` when this store does not know sessions (the
-    /// default: then the token store is asked).
+    /// `session` is live at `now` (exists, not ended, within `lifetimes`), in
+    /// one read where the store can: `Some(live)`; `None` when this store
+    /// does not know sessions (the default: then the token store is asked).
     async fn user_by_id_with_session(
         &self,
         id: i64,
         session: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
     ) -> Result<Option<(User, Option<bool>)>, StoreError> {
-        let _ = session;
+        let _ = (session, now, lifetimes);
         Ok(self.user_by_id(id).await?.map(|user| (user, None)))
     }
 
@@ -106,7 +108,7 @@ pub trait TokenStore: Send + Sync + 'static {
         let done = self
             .rotate_in_family(used, successor, now, RotationRules::default())
             .await?;
-        Ok(done == Rotation::Rotated)
+        Ok(matches!(done, Rotation::Rotated { .. }))
     }
 
     /// Starts a session at login (`now` is `session.created_at`) and records
@@ -152,8 +154,14 @@ pub trait TokenStore: Send + Sync + 'static {
         now: i64,
     ) -> Result<u64, StoreError>;
 
-    /// Whether the session with this public id exists and has not ended.
-    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError>;
+    /// Whether the session with this public id exists, has not ended and is
+    /// within `lifetimes` at `now`.
+    async fn session_live(
+        &self,
+        public_id: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
+    ) -> Result<bool, StoreError>;
 
     /// The session the token with this `jti` belongs to, ended or not
     /// (`None` for a token recorded in no session, or not recorded).

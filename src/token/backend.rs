@@ -68,6 +68,16 @@ impl From<TokenError> for DecodeError {
     }
 }
 
+impl DecodeError {
+    /// As a token error: an unknown `kid` is an invalid token.
+    pub(crate) fn into_token_error(self) -> TokenError {
+        match self {
+            DecodeError::Token(e) => e,
+            DecodeError::UnknownKid => TokenError::Invalid,
+        }
+    }
+}
+
 /// An error while signing (a broken key): never caused by a client.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot sign token: {0}")]
@@ -161,15 +171,41 @@ impl TokenBackend {
 
     /// Verifies the signature and the time, audience and issuer claims at `now`.
     pub fn decode(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
-        self.try_decode(token, now).map_err(|e| match e {
-            DecodeError::Token(e) => e,
-            DecodeError::UnknownKid => TokenError::Invalid,
-        })
+        self.try_decode(token, now)
+            .map_err(DecodeError::into_token_error)
+    }
+
+    /// [`TokenBackend::decode`], except that an `exp` in the past is
+    /// accepted (it must still be an integer): for the sliding refresh,
+    /// which a sliding token's `refresh_exp` bounds instead, as simplejwt's
+    /// documentation describes.
+    pub fn decode_expired(&self, token: &str, now: Timestamp) -> Result<Claims, TokenError> {
+        self.try_decode_expired(token, now)
+            .map_err(DecodeError::into_token_error)
     }
 
     /// [`Self::decode`], telling apart a `kid` that `JWK_URL`'s JWKS may
     /// know once fetched again.
     pub(crate) fn try_decode(&self, token: &str, now: Timestamp) -> Result<Claims, DecodeError> {
+        self.try_decode_checking(token, now, true)
+    }
+
+    /// [`Self::decode_expired`], telling apart an unknown `kid` as
+    /// [`Self::try_decode`] does.
+    pub(crate) fn try_decode_expired(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Claims, DecodeError> {
+        self.try_decode_checking(token, now, false)
+    }
+
+    fn try_decode_checking(
+        &self,
+        token: &str,
+        now: Timestamp,
+        check_exp: bool,
+    ) -> Result<Claims, DecodeError> {
         if token.len() > self.max_bytes {
             return Err(TokenError::Invalid.into());
         }
@@ -189,7 +225,7 @@ impl TokenBackend {
         }
         let payload = b64_decode(payload_b64).ok_or(TokenError::Invalid)?;
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
-        self.check_registered_claims(&claims, now)?;
+        self.check_registered_claims(&claims, now, check_exp)?;
         Ok(claims)
     }
 
@@ -243,7 +279,12 @@ impl TokenBackend {
         }
     }
 
-    fn check_registered_claims(&self, claims: &Claims, now: Timestamp) -> Result<(), TokenError> {
+    fn check_registered_claims(
+        &self,
+        claims: &Claims,
+        now: Timestamp,
+        check_exp: bool,
+    ) -> Result<(), TokenError> {
         let now = now.as_secs_f64();
         let leeway = self.leeway;
         if let Some(iat) = claims.get("iat") {
@@ -260,7 +301,7 @@ impl TokenBackend {
         }
         if let Some(exp) = claims.get("exp") {
             let exp = int_claim(exp).ok_or(TokenError::Invalid)?;
-            if exp <= now - leeway {
+            if check_exp && exp <= now - leeway {
                 return Err(TokenError::Expired);
             }
         }

@@ -133,6 +133,15 @@ pub fn slide(settings: &Settings, sliding: &mut Claims, now: Timestamp) {
     sliding.insert("iat".into(), epoch(now));
 }
 
+/// Caps the time claim `name` at `deadline` (epoch seconds): a token of a
+/// session never outlives the session's absolute deadline
+/// (`SESSION_ABSOLUTE_LIFETIME`). A missing or earlier claim stays.
+pub fn cap(claims: &mut Claims, name: &str, deadline: i64) {
+    if time_claim(claims, name).is_some_and(|t| t > deadline) {
+        claims.insert(name.to_owned(), Value::from(deadline));
+    }
+}
+
 /// simplejwt's `Token.check_exp(claim)`: the claim must be present
 /// ("Token has no '<claim>' claim"), a number, and later than `now - leeway`
 /// ("Token '<claim>' claim has expired").
@@ -179,6 +188,15 @@ pub fn check(
     now: Timestamp,
 ) -> Result<(), TokenError> {
     check_exp(settings, claims, "exp", now)?;
+    check_id_and_type(settings, claims, expected)
+}
+
+/// [`check`] after the `exp` check: `jti` present, then the token type.
+pub fn check_id_and_type(
+    settings: &Settings,
+    claims: &Claims,
+    expected: Option<TokenKind>,
+) -> Result<(), TokenError> {
     if let Some(jti_claim) = settings.jti_claim() {
         match claims.get(jti_claim) {
             None => return Err(TokenError::NoId),
@@ -263,6 +281,19 @@ mod tests {
         assert_eq!(t["exp"], 2300);
         assert_eq!(t["jti"], before["jti"]);
         assert_eq!(t["refresh_exp"], before["refresh_exp"]);
+    }
+
+    #[test]
+    fn cap_lowers_later_times_only() {
+        let mut c = Claims::new();
+        c.insert("exp".into(), 500.into());
+        c.insert("refresh_exp".into(), 90.into());
+        cap(&mut c, "exp", 100);
+        cap(&mut c, "refresh_exp", 100);
+        cap(&mut c, "missing", 100);
+        assert_eq!(c["exp"], 100);
+        assert_eq!(c["refresh_exp"], 90);
+        assert!(!c.contains_key("missing"));
     }
 
     #[test]

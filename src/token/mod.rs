@@ -47,6 +47,10 @@ pub enum TokenError {
     /// The token's `jti` is on the blacklist.
     #[error("Token is blacklisted")]
     Blacklisted,
+    /// (This server's own.) The token's session outlived
+    /// `SESSION_ABSOLUTE_LIFETIME` or `SESSION_IDLE_TIMEOUT` and was ended.
+    #[error("Session has expired")]
+    SessionExpired,
 }
 
 /// A new token id: uuid4 as 32 lowercase hex digits (simplejwt's `uuid4().hex`).

@@ -32,7 +32,7 @@ use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
     storable, AuditRecord, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
-    SessionRecord, User,
+    SessionLifetimes, SessionRecord, User,
 };
 use super::options::StoreOptions;
 use super::sql::{self, Param};
@@ -149,6 +149,8 @@ impl UserStore for SqliteDatabase {
         &self,
         id: i64,
         session: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
     ) -> Result<Option<(User, Option<bool>)>, StoreError> {
         if !storable(session) {
             return Ok(self.user_by_id(id).await?.map(|u| (u, Some(false))));
@@ -157,7 +159,13 @@ impl UserStore for SqliteDatabase {
             query_opt(
                 conn,
                 sql::USER_BY_ID_WITH_SESSION,
-                &[Param::Int(id), Param::Text(session)],
+                &[
+                    Param::Int(id),
+                    Param::Text(session),
+                    Param::Int(now),
+                    Param::Int(lifetimes.absolute),
+                    Param::Int(lifetimes.idle),
+                ],
                 |row| {
                     let live: Option<i64> = row.get(11)?;
                     Ok((user_row(row)?, Some(live.is_some())))
@@ -260,15 +268,23 @@ impl TokenStore for SqliteDatabase {
         token_writes::end_user_sessions(self, user_id, keep, now).await
     }
 
-    async fn session_live(&self, public_id: &str) -> Result<bool, StoreError> {
+    async fn session_live(
+        &self,
+        public_id: &str,
+        now: i64,
+        lifetimes: SessionLifetimes,
+    ) -> Result<bool, StoreError> {
         if !storable(public_id) {
             return Ok(false);
         }
+        let params = [
+            Param::Text(public_id),
+            Param::Int(now),
+            Param::Int(lifetimes.absolute),
+            Param::Int(lifetimes.idle),
+        ];
         self.reader.read(|conn| {
-            query_opt(conn, sql::SESSION_LIVE, &[Param::Text(public_id)], |_| {
-                Ok(())
-            })
-            .map(|hit| hit.is_some())
+            query_opt(conn, sql::SESSION_LIVE, &params, |_| Ok(())).map(|hit| hit.is_some())
         })
     }
 
