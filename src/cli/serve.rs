@@ -224,10 +224,28 @@ fn claim_sqlite_file(config: &Config) -> CliResult<Option<std::fs::File>> {
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
-        .map_err(|e| {
-            Failure::Runtime(format!("cannot open the lock file {}: {e}", path.display()))
-        })?;
+        .open(&path);
+    let file = match file {
+        Ok(file) => file,
+        // A directory this process cannot write cannot hold the database's
+        // WAL either: the writability check that follows refuses to start
+        // with the database's name and SQLite's own cause.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) || e.raw_os_error() == Some(1) =>
+        {
+            tracing::debug!(path = %path.display(), error = %e, "no lock file: the directory is not writable");
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(Failure::Runtime(format!(
+                "cannot open the lock file {}: {e}",
+                path.display()
+            )))
+        }
+    };
     match file.try_lock() {
         Ok(()) => {
             // Who holds it, for the message of a second `serve`.
@@ -347,7 +365,7 @@ async fn create_initial_admin(
     }
     let contents = format!("username: admin\npassword: {password}\n");
     match write_private(password_file, &contents) {
-        Ok(()) => tracing::warn!(
+        Ok(()) => tracing::info!(
             file = %password_file.display(),
             "created the initial user `admin`: its one-time password is in the file \
              (readable by this user only); read it, delete the file, and change the password \
