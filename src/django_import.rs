@@ -160,7 +160,7 @@ impl DjangoSource {
             let options: sqlx::postgres::PgConnectOptions = url
                 .parse()
                 .map_err(|e| source(format!("URL is not valid: {e}")))?;
-            let label = pg_label(&options);
+            let label = crate::store::redact_url(url);
             let mut conn = sqlx::PgConnection::connect_with(&options)
                 .await
                 .map_err(|e| source(format!("{label}: cannot connect: {e}")))?;
@@ -391,17 +391,6 @@ impl DjangoSource {
             .collect::<Result<Vec<_>, ImportError>>()?;
         Ok((tokens, last))
     }
-}
-
-/// A PostgreSQL database as messages name it: never its password.
-fn pg_label(options: &sqlx::postgres::PgConnectOptions) -> String {
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap_or_default()
-    )
 }
 
 /// The file a SQLite source names: a plain path, or a `sqlite:` URL read as
