@@ -9,7 +9,7 @@
 //! - a connection must send its first byte within the header-read timeout,
 //!   and hyper then bounds each HTTP/1.1 request head by the same timeout;
 //! - a connection with no request in progress is closed after the idle
-//!   timeout ([`connections`]);
+//!   timeout (`connections.rs`);
 //! - each request has a deadline (tower-http's `TimeoutLayer`, answering
 //!   408: the server's own waits — database, hashing queue — are bounded by
 //!   their own shorter limits and answer 503, so what is left is a client
