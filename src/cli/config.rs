@@ -247,7 +247,7 @@ impl Config {
 
     /// The database URL without any password, for messages.
     pub fn database_label(&self) -> String {
-        redact_url(self.server.database_url())
+        simplejwt::store::redact_url(self.server.database_url())
     }
 
     /// The SQLite database file (as an absolute path when it can be made
@@ -292,18 +292,6 @@ impl Config {
     fn source_of<'a>(values: &'a BTreeMap<String, RawValue>, name: &str) -> &'a Source {
         values.get(name).map_or(&Source::Default, |v| &v.source)
     }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
-pub(crate) fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((auth, host)) = rest.split_once('@') {
-            if let Some((user, _)) = auth.split_once(':') {
-                return format!("{scheme}://{user}:****@{host}");
-            }
-        }
-    }
-    url.to_owned()
 }
 
 /// Logs to stderr in `LOG_FORMAT`; the filter is the LOG option (RUST_LOG wins).
