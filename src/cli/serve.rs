@@ -109,6 +109,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let reload = https.as_ref().map(|h| h.tls.clone());
     let mut state = AppState::new(service);
     state.max_body_bytes = config.server.max_body_bytes() as usize;
+    state.request_timeout = Some(limits.request_timeout);
     // Tasks that live as long as the serving loop.
     let mut background = Vec::new();
     if let Some(metrics) = &metrics {
