@@ -185,6 +185,64 @@ backend_tests!(
 );
 
 backend_tests!(
+    a_refused_replay_does_not_count_as_use_and_keeps_no_idle_session_alive,
+    |db: TestDb| async move {
+        // With a grace period the blacklist is read in the rotation (which
+        // takes the session row), so a refused replay reaches the session.
+        let app = app(
+            db,
+            &[
+                ("ROTATE_REFRESH_TOKENS", "true"),
+                ("BLACKLIST_AFTER_ROTATION", "true"),
+                ("REFRESH_REUSE_GRACE", "10s"),
+                ("SESSION_IDLE_TIMEOUT", "1h"),
+            ],
+        )
+        .await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        let r2 = rotate(&app.service, &r1).await.unwrap();
+        // 50 minutes pass (the session's clock is moved back instead of waiting).
+        let idle = |minutes: i64| {
+            format!(
+                "UPDATE sessions SET last_used_at = last_used_at - {}",
+                minutes * 60
+            )
+        };
+        raw_sql(&app.db, &idle(50)).await;
+        let session = || async {
+            app.store
+                .session_of_token(&jti(&r2))
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let before = session().await;
+        // Replays of the grandparent r0 (no live successor to hand back):
+        // refused, and not a use of the session.
+        for _ in 0..3 {
+            assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        }
+        let after = session().await;
+        assert_eq!(
+            after.last_used_at, before.last_used_at,
+            "a replay touched it"
+        );
+        assert_eq!(after.expires_at, before.expires_at);
+        // Twenty minutes on, the session has been idle for over an hour:
+        // the replays did not keep it alive.
+        raw_sql(&app.db, &idle(20)).await;
+        assert!(
+            matches!(
+                rotate(&app.service, &r2).await,
+                Err(AuthError::Token(TokenError::SessionExpired))
+            ),
+            "an idle session lived on through replays"
+        );
+    }
+);
+
+backend_tests!(
     within_the_grace_period_the_parent_gets_the_same_successor_back,
     |db: TestDb| async move {
         let kinds = Arc::new(Kinds::default());

@@ -138,15 +138,26 @@ pub(super) const TOKEN_FAMILY: &str =
     "SELECT id, session_id FROM outstanding_tokens WHERE jti = $1";
 
 /// `$1`: session row id, `$2`: now, `$3`: the successor's expiry, `$4`:
-/// the absolute lifetime, `$5`: the idle timeout (seconds, 0: none) →
-/// `created_at`. Touches a live session within both lifetimes only: no row
-/// once it has ended or outlived either. The session's expiry follows its
-/// latest token, capped at its absolute deadline. On PostgreSQL this takes
-/// the session row's lock, which every rotation and every revocation of the
-/// session takes first — so they run one at a time and a revocation sees
-/// every successor a rotation before it recorded.
-pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET last_used_at = $2, \
-     expires_at = CASE WHEN expires_at < (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
+/// the absolute lifetime, `$5`: the idle timeout (seconds, 0: none), `$6`:
+/// the used token's row id → `created_at`. Touches a live session within
+/// both lifetimes only: no row once it has ended or outlived either. The
+/// session's expiry follows its latest token, capped at its absolute
+/// deadline. On PostgreSQL this takes the session row's lock, which every
+/// rotation and every revocation of the session takes first — so they run
+/// one at a time and a revocation sees every successor a rotation before it
+/// recorded.
+///
+/// Only a token not used yet counts as use: when `$6` is blacklisted (a
+/// replay, a grace retry, a logged-out token presented again) the row is
+/// locked and checked but `last_used_at` and `expires_at` stay, so replays
+/// of an old token do not keep an idle session alive. (A rotation racing
+/// the one that uses `$6` may still touch it, by its statement's snapshot:
+/// a use at the same instant, so the same time.)
+pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET \
+     last_used_at = CASE WHEN EXISTS (SELECT 1 FROM blacklisted_tokens WHERE token_id = $6) \
+     THEN last_used_at ELSE $2 END, \
+     expires_at = CASE WHEN EXISTS (SELECT 1 FROM blacklisted_tokens WHERE token_id = $6) \
+     THEN expires_at WHEN expires_at < (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
      THEN created_at + $4 ELSE $3 END) THEN (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
      THEN created_at + $4 ELSE $3 END) ELSE expires_at END \
      WHERE id = $1 AND revoked_at IS NULL AND ($4 = 0 OR created_at + $4 > $2) \
