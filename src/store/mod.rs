@@ -17,7 +17,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`connect`], re-exports |
-//! | `sqlite/`, `postgres.rs` | the two implementations |
+//! | `sqlite/`, `postgres/` | the two implementations (each: `conn.rs` how a statement runs, `mod.rs` the store traits, `identities.rs` social login) |
 //! | `migrate.rs` | sqlx's migrator, both databases |
 //! | `import.rs` | [`Database::import_users`] / [`Database::import_tokens`] logic, once, over the same `Tx` |
 //! | `token_writes.rs` | record / blacklist / rotate, written once over a small `Tx` trait |
