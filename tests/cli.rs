@@ -1135,6 +1135,28 @@ fn check_masks_the_signing_key_and_layers_env_over_the_config_file() {
     let via_env = sandbox.run(&["check"], &[("SIMPLEJWT_CONFIG", config)], None);
     via_env.assert_code(0, "check with SIMPLEJWT_CONFIG");
     assert_eq!(check_value(&via_env.stdout, "ACCESS_TOKEN_LIFETIME"), "2m");
+
+    // A value the hardened preset gives is reported as the preset's, one set
+    // explicitly as its own source, one the preset leaves as the default.
+    let preset = sandbox.run(
+        &["check", "--config", config],
+        &[("SIMPLE_JWT_PRESET", "hardened")],
+        None,
+    );
+    preset.assert_code(0, "check with the hardened preset");
+    let source = |setting: &str| {
+        preset
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(setting))
+            .and_then(|l| l.rsplit_once('('))
+            .map(|(_, s)| s.trim_end_matches(')').to_owned())
+            .unwrap_or_else(|| panic!("no source for {setting}:\n{}", preset.stdout))
+    };
+    assert_eq!(source("LOGIN_THROTTLE"), "preset hardened");
+    assert_eq!(source("ROTATE_REFRESH_TOKENS"), format!("file {config}"));
+    assert_eq!(source("PRESET"), "environment SIMPLE_JWT_PRESET");
+    assert_eq!(source("ALGORITHM"), "default");
 }
 
 // ---- serve's first start -------------------------------------------------------

@@ -349,6 +349,9 @@ pub(crate) async fn check(config: &Config) -> CliResult {
     for (name, value) in settings.describe() {
         let source = match (&key_source, name) {
             (Some(s), "SIGNING_KEY") => s.clone(),
+            _ if !config.settings_values.contains_key(name) && settings.set_by_preset(name) => {
+                "preset hardened".to_owned()
+            }
             _ => Config::source_of(&config.settings_values, name).to_string(),
         };
         println!("  {name:<32} {value:<24} ({source})");

@@ -648,6 +648,18 @@ impl SettingsBuilder {
     }
 }
 
+impl Settings {
+    /// Whether `PRESET=hardened` gives the setting `name` its value when
+    /// nothing else sets it (it has a declared hardened value): what
+    /// `simplejwt check` reports as the value's source.
+    pub fn set_by_preset(&self, name: &str) -> bool {
+        self.preset() == Preset::Hardened
+            && Settings::DECLARED
+                .iter()
+                .any(|d| d.name == name && d.hardened.is_some())
+    }
+}
+
 impl fmt::Display for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (name, value) in self.describe() {
