@@ -16,12 +16,9 @@
 
 use std::sync::OnceLock;
 
-use axum::body::Body;
 use axum::Router;
-use http::Request;
 use simplejwt::http::{access_log, AppState, Endpoint, Routes};
 use simplejwt::settings::server::LogFormat;
-use tower::ServiceExt as _;
 
 mod common;
 
@@ -32,69 +29,47 @@ fn main() {
 }
 
 struct Fixture {
-    runtime: tokio::runtime::Runtime,
+    alice: common::Alice,
     bare: Router,
     layered: Router,
-    authorization: String,
-    _dir: tempfile::TempDir,
 }
 
-/// One SQLite store with alice (id 1), an access token for her, both routers.
+/// Alice's fixture and both routers over its service.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let (service, token, dir) = common::alice(&runtime, HS_KEY);
+        let alice = common::alice(HS_KEY);
         let routes = || {
-            Routes::new(AppState::new(service.clone()))
+            Routes::new(AppState::new(alice.service.clone()))
                 .token_endpoints("/api/token", &Endpoint::ALL)
                 .protected("/api/protected/")
                 .into_router_with_fallback()
         };
         Fixture {
-            runtime,
             bare: routes(),
             layered: access_log::layer(routes()),
-            authorization: format!("Bearer {token}"),
-            _dir: dir,
+            alice,
         }
     })
-}
-
-/// One protected request through `router`; panics unless it is a 200.
-fn protected(f: &Fixture, router: &Router) {
-    let req = Request::builder()
-        .uri("/api/protected/")
-        .header("authorization", &f.authorization)
-        .body(Body::empty())
-        .expect("request");
-    let res = f
-        .runtime
-        .block_on(router.clone().oneshot(req))
-        .expect("infallible");
-    assert_eq!(res.status(), 200);
 }
 
 #[divan::bench(sample_count = 2000, max_time = 5)]
 fn bare(bencher: divan::Bencher) {
     let f = fixture();
-    bencher.bench_local(|| protected(f, &f.bare));
+    bencher.bench_local(|| f.alice.protected(&f.bare));
 }
 
 #[divan::bench(sample_count = 2000, max_time = 5)]
 fn layer_no_subscriber(bencher: divan::Bencher) {
     let f = fixture();
-    bencher.bench_local(|| protected(f, &f.layered));
+    bencher.bench_local(|| f.alice.protected(&f.layered));
 }
 
 fn with_subscriber(bencher: divan::Bencher, format: LogFormat) {
     let f = fixture();
     let subscriber = simplejwt::logging::subscriber("info", format, false, std::io::sink);
     let _guard = tracing::subscriber::set_default(subscriber);
-    bencher.bench_local(|| protected(f, &f.layered));
+    bencher.bench_local(|| f.alice.protected(&f.layered));
 }
 
 #[divan::bench(sample_count = 2000, max_time = 5)]

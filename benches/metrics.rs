@@ -14,12 +14,9 @@
 
 use std::sync::OnceLock;
 
-use axum::body::Body;
 use axum::Router;
-use http::Request;
 use simplejwt::http::{app, AppState};
 use simplejwt::metrics::Metrics;
-use tower::ServiceExt as _;
 
 mod common;
 
@@ -30,59 +27,37 @@ fn main() {
 }
 
 struct Fixture {
-    runtime: tokio::runtime::Runtime,
+    alice: common::Alice,
     off: Router,
     on: Router,
     metrics: Metrics,
-    authorization: String,
-    _dir: tempfile::TempDir,
 }
 
-/// One SQLite store with alice (id 1), an access token for her, both apps.
+/// Alice's fixture and both apps over its service.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let (service, token, dir) = common::alice(&runtime, HS_KEY);
+        let alice = common::alice(HS_KEY);
         let metrics = Metrics::new();
         Fixture {
-            off: app(AppState::new(service.clone())),
-            on: app(AppState::new(service).with_metrics(metrics.clone(), true)),
-            runtime,
+            off: app(AppState::new(alice.service.clone())),
+            on: app(AppState::new(alice.service.clone()).with_metrics(metrics.clone(), true)),
+            alice,
             metrics,
-            authorization: format!("Bearer {token}"),
-            _dir: dir,
         }
     })
-}
-
-/// One protected request through `router`; panics unless it is a 200.
-fn protected(f: &Fixture, router: &Router) {
-    let req = Request::builder()
-        .uri("/api/protected/")
-        .header("authorization", &f.authorization)
-        .body(Body::empty())
-        .expect("request");
-    let res = f
-        .runtime
-        .block_on(router.clone().oneshot(req))
-        .expect("infallible");
-    assert_eq!(res.status(), 200);
 }
 
 #[divan::bench(sample_count = 2000, max_time = 5)]
 fn metrics_off(bencher: divan::Bencher) {
     let f = fixture();
-    bencher.bench_local(|| protected(f, &f.off));
+    bencher.bench_local(|| f.alice.protected(&f.off));
 }
 
 #[divan::bench(sample_count = 2000, max_time = 5)]
 fn metrics_on(bencher: divan::Bencher) {
     let f = fixture();
-    bencher.bench_local(|| protected(f, &f.on));
+    bencher.bench_local(|| f.alice.protected(&f.on));
     // The histogram's samples are folded as the server's upkeep task does.
     f.metrics.run_upkeep();
 }

@@ -20,7 +20,6 @@
 use std::sync::OnceLock;
 
 use simplejwt::keys::Keys;
-use simplejwt::service::AuthService;
 use simplejwt::settings::Settings;
 use simplejwt::token::{claims, Claims, TokenBackend, TokenKind};
 
@@ -131,29 +130,10 @@ fn decode(bencher: divan::Bencher, alg: &str) {
 
 // ---- the authenticate path ---------------------------------------------------
 
-struct Auth {
-    runtime: tokio::runtime::Runtime,
-    service: AuthService,
-    header: Vec<u8>,
-    _dir: tempfile::TempDir,
-}
-
-/// One SQLite store with alice (id 1) and an access token for her; built once.
-fn auth() -> &'static Auth {
-    static AUTH: OnceLock<Auth> = OnceLock::new();
-    AUTH.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let (service, token, dir) = common::alice(&runtime, HS_KEY);
-        Auth {
-            runtime,
-            service,
-            header: format!("Bearer {token}").into_bytes(),
-            _dir: dir,
-        }
-    })
+/// Alice's fixture (one SQLite store, an access token for her); built once.
+fn auth() -> &'static common::Alice {
+    static AUTH: OnceLock<common::Alice> = OnceLock::new();
+    AUTH.get_or_init(|| common::alice(HS_KEY))
 }
 
 /// `AuthService::authenticate`: header → claims → user row (SQLite, indexed by id).
@@ -162,7 +142,10 @@ fn authenticate(bencher: divan::Bencher) {
     let a = auth();
     bencher.bench_local(|| {
         a.runtime
-            .block_on(a.service.authenticate(Some(divan::black_box(&a.header))))
+            .block_on(
+                a.service
+                    .authenticate(Some(divan::black_box(a.authorization.as_bytes()))),
+            )
             .unwrap()
     });
 }
@@ -175,7 +158,7 @@ fn authenticate_stateless(bencher: divan::Bencher) {
         a.runtime
             .block_on(
                 a.service
-                    .authenticate_stateless(Some(divan::black_box(&a.header))),
+                    .authenticate_stateless(Some(divan::black_box(a.authorization.as_bytes()))),
             )
             .unwrap()
     });

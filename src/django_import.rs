@@ -160,7 +160,7 @@ impl DjangoSource {
             let options: sqlx::postgres::PgConnectOptions = url
                 .parse()
                 .map_err(|e| source(format!("URL is not valid: {e}")))?;
-            let label = pg_label(&options);
+            let label = crate::store::redact_url(url);
             let mut conn = sqlx::PgConnection::connect_with(&options)
                 .await
                 .map_err(|e| source(format!("{label}: cannot connect: {e}")))?;
@@ -240,10 +240,46 @@ impl DjangoSource {
         Ok(n.max(0) as u64)
     }
 
+    /// One page of rows (`?1` / `$1`: the id to read after, `?2` / `$2`:
+    /// the page size), by the query in this database's dialect; `table`
+    /// names what is read in the error.
+    async fn page<R>(
+        &mut self,
+        sqlite: &str,
+        postgres: &str,
+        after: i64,
+        limit: i64,
+        table: &str,
+    ) -> Result<Vec<R>, ImportError>
+    where
+        R: for<'r> TryFrom<&'r rusqlite::Row<'r>, Error = rusqlite::Error>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let label = &self.label;
+        let rows = match &mut self.conn {
+            SourceConn::Sqlite(conn) => {
+                let read = || -> rusqlite::Result<Vec<R>> {
+                    let mut stmt = conn.prepare_cached(sqlite)?;
+                    let rows = stmt.query_map([after, limit], |r| R::try_from(r))?;
+                    rows.collect()
+                };
+                read().map_err(|e| e.to_string())
+            }
+            SourceConn::Postgres(conn) => sqlx::query_as::<_, R>(postgres)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut **conn)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        rows.map_err(|e| source(format!("{label}: reading {table}: {e}")))
+    }
+
     /// Up to `limit` users with an id above `after`, in id order.
     async fn users_after(&mut self, after: i64, limit: i64) -> Result<Vec<User>, ImportError> {
-        let table = &self.users_table;
-        let label = &self.label;
+        let table = self.users_table.clone();
         type Row = (
             i64,
             String,
@@ -257,51 +293,21 @@ impl DjangoSource {
             Option<i64>,
             Option<i64>,
         );
-        let rows: Vec<Row> = match &mut self.conn {
-            SourceConn::Sqlite(conn) => {
-                let sql = format!(
-                    "SELECT id, username, password, email, first_name, last_name, is_active, \
-                     is_staff, is_superuser, CAST(strftime('%s', date_joined) AS INTEGER), \
-                     CAST(strftime('%s', last_login) AS INTEGER) \
-                     FROM {table} WHERE id > ?1 ORDER BY id LIMIT ?2"
-                );
-                let read = || -> rusqlite::Result<Vec<Row>> {
-                    let mut stmt = conn.prepare_cached(&sql)?;
-                    let rows = stmt.query_map([after, limit], |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                            r.get(7)?,
-                            r.get(8)?,
-                            r.get(9)?,
-                            r.get(10)?,
-                        ))
-                    })?;
-                    rows.collect()
-                };
-                read().map_err(|e| source(format!("{label}: reading {table}: {e}")))?
-            }
-            SourceConn::Postgres(conn) => {
-                let sql = format!(
-                    "SELECT id::bigint, username, password, email, first_name, last_name, \
-                     is_active, is_staff, is_superuser, \
-                     FLOOR(EXTRACT(EPOCH FROM date_joined))::bigint, \
-                     FLOOR(EXTRACT(EPOCH FROM last_login))::bigint \
-                     FROM {table} WHERE id > $1 ORDER BY id LIMIT $2"
-                );
-                sqlx::query_as::<_, Row>(&sql)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&mut **conn)
-                    .await
-                    .map_err(|e| source(format!("{label}: reading {table}: {e}")))?
-            }
-        };
+        let sqlite = format!(
+            "SELECT id, username, password, email, first_name, last_name, is_active, \
+             is_staff, is_superuser, CAST(strftime('%s', date_joined) AS INTEGER), \
+             CAST(strftime('%s', last_login) AS INTEGER) \
+             FROM {table} WHERE id > ?1 ORDER BY id LIMIT ?2"
+        );
+        let postgres = format!(
+            "SELECT id::bigint, username, password, email, first_name, last_name, \
+             is_active, is_staff, is_superuser, \
+             FLOOR(EXTRACT(EPOCH FROM date_joined))::bigint, \
+             FLOOR(EXTRACT(EPOCH FROM last_login))::bigint \
+             FROM {table} WHERE id > $1 ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<Row> = self.page(&sqlite, &postgres, after, limit, &table).await?;
+        let label = &self.label;
         rows.into_iter()
             .map(|r| {
                 let date_joined = r.9.ok_or_else(|| {
@@ -334,7 +340,6 @@ impl DjangoSource {
         after: i64,
         limit: i64,
     ) -> Result<(Vec<ImportedToken>, Option<i64>), ImportError> {
-        let label = &self.label;
         type Row = (
             i64,
             String,
@@ -343,48 +348,25 @@ impl DjangoSource {
             Option<i64>,
             Option<i64>,
         );
-        let rows: Vec<Row> = match &mut self.conn {
-            SourceConn::Sqlite(conn) => {
-                let sql = format!(
-                    "SELECT o.id, o.jti, o.user_id, CAST(strftime('%s', o.created_at) AS INTEGER), \
-                     CAST(strftime('%s', o.expires_at) AS INTEGER), \
-                     CAST(strftime('%s', b.blacklisted_at) AS INTEGER) \
-                     FROM {OUTSTANDING_TABLE} o LEFT JOIN {BLACKLISTED_TABLE} b ON b.token_id = o.id \
-                     WHERE o.id > ?1 ORDER BY o.id LIMIT ?2"
-                );
-                let read = || -> rusqlite::Result<Vec<Row>> {
-                    let mut stmt = conn.prepare_cached(&sql)?;
-                    let rows = stmt.query_map([after, limit], |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                        ))
-                    })?;
-                    rows.collect()
-                };
-                read().map_err(|e| source(format!("{label}: reading {OUTSTANDING_TABLE}: {e}")))?
-            }
-            SourceConn::Postgres(conn) => {
-                let sql = format!(
-                    "SELECT o.id::bigint, o.jti, o.user_id::bigint, \
-                     FLOOR(EXTRACT(EPOCH FROM o.created_at))::bigint, \
-                     FLOOR(EXTRACT(EPOCH FROM o.expires_at))::bigint, \
-                     FLOOR(EXTRACT(EPOCH FROM b.blacklisted_at))::bigint \
-                     FROM {OUTSTANDING_TABLE} o LEFT JOIN {BLACKLISTED_TABLE} b ON b.token_id = o.id \
-                     WHERE o.id > $1 ORDER BY o.id LIMIT $2"
-                );
-                sqlx::query_as::<_, Row>(&sql)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&mut **conn)
-                    .await
-                    .map_err(|e| source(format!("{label}: reading {OUTSTANDING_TABLE}: {e}")))?
-            }
-        };
+        let sqlite = format!(
+            "SELECT o.id, o.jti, o.user_id, CAST(strftime('%s', o.created_at) AS INTEGER), \
+             CAST(strftime('%s', o.expires_at) AS INTEGER), \
+             CAST(strftime('%s', b.blacklisted_at) AS INTEGER) \
+             FROM {OUTSTANDING_TABLE} o LEFT JOIN {BLACKLISTED_TABLE} b ON b.token_id = o.id \
+             WHERE o.id > ?1 ORDER BY o.id LIMIT ?2"
+        );
+        let postgres = format!(
+            "SELECT o.id::bigint, o.jti, o.user_id::bigint, \
+             FLOOR(EXTRACT(EPOCH FROM o.created_at))::bigint, \
+             FLOOR(EXTRACT(EPOCH FROM o.expires_at))::bigint, \
+             FLOOR(EXTRACT(EPOCH FROM b.blacklisted_at))::bigint \
+             FROM {OUTSTANDING_TABLE} o LEFT JOIN {BLACKLISTED_TABLE} b ON b.token_id = o.id \
+             WHERE o.id > $1 ORDER BY o.id LIMIT $2"
+        );
+        let rows: Vec<Row> = self
+            .page(&sqlite, &postgres, after, limit, OUTSTANDING_TABLE)
+            .await?;
+        let label = &self.label;
         let last = rows.last().map(|r| r.0);
         let tokens = rows
             .into_iter()
@@ -409,17 +391,6 @@ impl DjangoSource {
             .collect::<Result<Vec<_>, ImportError>>()?;
         Ok((tokens, last))
     }
-}
-
-/// A PostgreSQL database as messages name it: never its password.
-fn pg_label(options: &sqlx::postgres::PgConnectOptions) -> String {
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap_or_default()
-    )
 }
 
 /// The file a SQLite source names: a plain path, or a `sqlite:` URL read as

@@ -196,6 +196,10 @@ pub enum ApiError {
     NotFound,
     /// 413: the body is over the limit.
     PayloadTooLarge,
+    /// 408: the request was not answered within `REQUEST_TIMEOUT`, in
+    /// practice a client sending its body too slowly (the server's own
+    /// waits are bounded by shorter limits and answer 503).
+    RequestTimeout,
     /// 403: a cookie-authenticated unsafe request failed the CSRF check.
     Csrf(CsrfError),
     /// 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g.

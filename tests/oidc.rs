@@ -270,6 +270,18 @@ async fn start(app: &TestApp, query: &str) -> (String, String) {
     (location, cookie)
 }
 
+/// [`start`], then the provider's pages: where the provider sends the
+/// browser back (our callback with its code and state), and the flow cookie.
+async fn through_provider(app: &TestApp, query: &str) -> (Url, String) {
+    let (location, cookie) = start(app, query).await;
+    (follow_provider(&location).await, cookie)
+}
+
+/// The callback `back` names, sent with the flow `cookie`.
+async fn callback(app: &TestApp, back: &Url, cookie: Option<&str>) -> Resp {
+    app.send(get(&callback_path(back), cookie)).await
+}
+
 /// The callback request the provider's redirect makes, carried to the router.
 fn callback_path(back: &Url) -> String {
     format!("{}?{}", back.path(), back.query().unwrap_or(""))
@@ -369,7 +381,7 @@ backend_tests!(
         assert!(query(&authorize, "nonce").is_some() && query(&authorize, "state").is_some());
         let back = follow_provider(&location).await;
         assert_eq!(back.path(), "/api/oidc/test/callback/");
-        let res = app.send(get(&callback_path(&back), Some(&cookie))).await;
+        let res = callback(&app, &back, Some(&cookie)).await;
         res.expect_status(303);
         let to = Url::parse(res.header("location").unwrap()).unwrap();
         assert_eq!(to.path(), "/other");
@@ -417,9 +429,8 @@ async fn browser_flow_in_cookie_mode_sets_the_token_cookies() {
         &[("AUTH_COOKIE", "true")],
     )
     .await;
-    let (location, cookie) = start(&app, "").await;
-    let back = follow_provider(&location).await;
-    let res = app.send(get(&callback_path(&back), Some(&cookie))).await;
+    let (back, cookie) = through_provider(&app, "").await;
+    let res = callback(&app, &back, Some(&cookie)).await;
     res.expect_status(303);
     assert_eq!(res.header("location"), Some(APP_PAGE));
     let set: Vec<&str> = res
@@ -445,14 +456,13 @@ async fn browser_flow_in_cookie_mode_sets_the_token_cookies() {
 async fn a_replayed_callback_is_refused_and_changes_nothing() {
     let p = need_provider!();
     let app = oidc_app(TestDb::sqlite(), &issuer(p), false, &[]).await;
-    let (location, cookie) = start(&app, "?login_hint=gus").await;
-    let back = follow_provider(&location).await;
-    app.send(get(&callback_path(&back), Some(&cookie)))
+    let (back, cookie) = through_provider(&app, "?login_hint=gus").await;
+    callback(&app, &back, Some(&cookie))
         .await
         .expect_status(303);
     let before = footprint(&*app.store).await;
     // Same cookie, state and code: the flow was used up.
-    let res = app.send(get(&callback_path(&back), Some(&cookie))).await;
+    let res = callback(&app, &back, Some(&cookie)).await;
     refused(&res, 400, "invalid_state");
     assert_eq!(footprint(&*app.store).await, before);
 }
@@ -462,19 +472,13 @@ async fn a_wrong_or_missing_state_or_cookie_is_refused_and_uses_the_flow_up() {
     let p = need_provider!();
     let app = oidc_app(TestDb::sqlite(), &issuer(p), false, &[]).await;
     let before = footprint(&*app.store).await;
-    let (location, cookie) = start(&app, "?login_hint=hal").await;
-    let back = follow_provider(&location).await;
+    let (back, cookie) = through_provider(&app, "?login_hint=hal").await;
     let code = query(&back, "code").unwrap();
     // No cookie: this browser did not start the flow.
-    let res = app.send(get(&callback_path(&back), None)).await;
+    let res = callback(&app, &back, None).await;
     refused(&res, 400, "invalid_state");
     // Another browser's cookie.
-    let res = app
-        .send(get(
-            &callback_path(&back),
-            Some("simplejwt_oidc_flow=forged"),
-        ))
-        .await;
+    let res = callback(&app, &back, Some("simplejwt_oidc_flow=forged")).await;
     refused(&res, 400, "invalid_state");
     // The right cookie and state, but the code comes from another issuer (RFC 9207).
     let state = query(&back, "state").unwrap();
@@ -486,8 +490,7 @@ async fn a_wrong_or_missing_state_or_cookie_is_refused_and_uses_the_flow_up() {
     let mixed_up = format!(
         "/api/oidc/test/callback/?code={code}&state={state}&iss=https%3A%2F%2Fevil.example"
     );
-    let (location, cookie2) = start(&app, "?login_hint=hal").await;
-    let back2 = follow_provider(&location).await;
+    let (back2, cookie2) = through_provider(&app, "?login_hint=hal").await;
     let mixed_up = mixed_up.replace(&state, &query(&back2, "state").unwrap());
     let res = app.send(get(&mixed_up, Some(&cookie2))).await;
     refused(&res, 400, "invalid_state");
@@ -496,7 +499,7 @@ async fn a_wrong_or_missing_state_or_cookie_is_refused_and_uses_the_flow_up() {
     let res = app.send(get(&wrong, Some(&cookie))).await;
     refused(&res, 400, "invalid_state");
     // That attempt used the flow up: the right state now fails too.
-    let res = app.send(get(&callback_path(&back), Some(&cookie))).await;
+    let res = callback(&app, &back, Some(&cookie)).await;
     refused(&res, 400, "invalid_state");
     assert_eq!(footprint(&*app.store).await, before);
 }
@@ -505,15 +508,13 @@ async fn a_wrong_or_missing_state_or_cookie_is_refused_and_uses_the_flow_up() {
 async fn a_replayed_authorization_code_is_refused() {
     let p = need_provider!();
     let app = oidc_app(TestDb::sqlite(), &issuer(p), false, &[]).await;
-    let (location, cookie) = start(&app, "?login_hint=ida").await;
-    let first = follow_provider(&location).await;
-    app.send(get(&callback_path(&first), Some(&cookie)))
+    let (first, cookie) = through_provider(&app, "?login_hint=ida").await;
+    callback(&app, &first, Some(&cookie))
         .await
         .expect_status(303);
     let before = footprint(&*app.store).await;
     // A new flow (its own cookie and state) carrying the used code.
-    let (location, cookie) = start(&app, "?login_hint=ida").await;
-    let second = follow_provider(&location).await;
+    let (second, cookie) = through_provider(&app, "?login_hint=ida").await;
     let replay = format!(
         "/api/oidc/test/callback/?code={}&state={}",
         query(&first, "code").unwrap(),

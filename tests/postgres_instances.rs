@@ -2,7 +2,12 @@
 //! teams run them behind a load balancer. Every check goes through real
 //! server processes and the real CLI, so what holds here holds in production:
 //! rotation is claimed in the database (exactly once across instances), the
-//! blacklist and user state are read from it on every request.
+//! blacklist and user state are read from it on every request, and the
+//! families of issue 15 hold across processes: a replay racing the
+//! legitimate refresh of one family (barrier-released, on two instances)
+//! ends the family whichever the database takes first — no live branch, no
+//! working token for the thief — and a grace retry racing its original gets
+//! the same successor, never a second branch.
 //!
 //! Runs on SIMPLEJWT_TEST_DATABASE_URL or the local PostgreSQL (ignored when built with
 //! SIMPLEJWT_SKIP_POSTGRES=1).
@@ -231,10 +236,7 @@ async fn fifty_concurrent_refreshes_over_two_instances_succeed_exactly_once() {
     let db = TestDb::postgres().await;
     seed(&db);
     let (a, b) = (start(&db, ROTATE).await, start(&db, ROTATE).await);
-    let rounds: usize = std::env::var("SIMPLEJWT_RACE_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+    let rounds = race_rounds(10);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
@@ -284,6 +286,216 @@ async fn fifty_concurrent_refreshes_over_two_instances_succeed_exactly_once() {
         store.token_counts().await.unwrap(),
         (rounds as i64 + 1, rounds as i64)
     );
+}
+
+/// Rotation with reuse detection (no grace: every replay of a rotated-out
+/// token is reuse) and access-token revocation.
+const DETECT: &[(&str, &str)] = &[
+    ("SIMPLE_JWT_ROTATE_REFRESH_TOKENS", "true"),
+    ("SIMPLE_JWT_BLACKLIST_AFTER_ROTATION", "true"),
+    ("SIMPLE_JWT_REFRESH_REUSE_DETECTION", "true"),
+    ("SIMPLE_JWT_SESSION_ID_CLAIM", "sid"),
+    ("SIMPLE_JWT_ACCESS_TOKEN_REVOCATION", "true"),
+    // Each round's reuse is a security event logged at warn: expected here.
+    ("SIMPLEJWT_LOG", "error"),
+];
+
+/// [`DETECT`] with a grace period for lost responses.
+const DETECT_WITH_GRACE: &[(&str, &str)] = &[
+    ("SIMPLE_JWT_ROTATE_REFRESH_TOKENS", "true"),
+    ("SIMPLE_JWT_BLACKLIST_AFTER_ROTATION", "true"),
+    ("SIMPLE_JWT_REFRESH_REUSE_DETECTION", "true"),
+    ("SIMPLE_JWT_REFRESH_REUSE_GRACE", "10s"),
+    ("SIMPLE_JWT_SESSION_ID_CLAIM", "sid"),
+    ("SIMPLE_JWT_ACCESS_TOKEN_REVOCATION", "true"),
+];
+
+/// How many families a race test runs through: `SIMPLEJWT_RACE_ROUNDS`, or `default`.
+fn race_rounds(default: usize) -> usize {
+    std::env::var("SIMPLEJWT_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Refreshes `(base, token)` pairs released together by a barrier (no
+/// sleeps); the answers in the order given.
+async fn refresh_together(
+    client: &reqwest::Client,
+    requests: &[(&str, &Value)],
+) -> Vec<(u16, Value)> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .iter()
+        .map(|(base, token)| {
+            let (client, barrier) = (client.clone(), barrier.clone());
+            let (base, token) = (base.to_string(), (*token).clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                refresh(&client, &base, &token).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        answers.push(t.await.expect("request task"));
+    }
+    answers
+}
+
+/// The `jti` of a token.
+fn jti_of(token: &Value) -> String {
+    decode_claims(token.as_str().expect("a token"))["jti"]
+        .as_str()
+        .expect("jti")
+        .to_owned()
+}
+
+/// Read straight from the database: whether the session of the token `jti`
+/// has ended, and how many of its refresh tokens are not blacklisted (live
+/// branches, whether or not any client saw them).
+async fn family_state(conn: &mut sqlx::postgres::PgConnection, jti: &str) -> (bool, i64) {
+    sqlx::query_as(
+        "SELECT s.revoked_at IS NOT NULL, \
+         (SELECT COUNT(*) FROM outstanding_tokens o WHERE o.session_id = s.id \
+          AND NOT EXISTS (SELECT 1 FROM blacklisted_tokens b WHERE b.token_id = o.id)) \
+         FROM sessions s JOIN outstanding_tokens t ON t.session_id = s.id WHERE t.jti = $1",
+    )
+    .bind(jti)
+    .fetch_one(conn)
+    .await
+    .expect("the token's session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
+async fn a_replay_racing_a_legitimate_refresh_over_two_instances_ends_the_family_and_leaves_the_thief_nothing(
+) {
+    use sqlx::Connection as _;
+    let db = TestDb::postgres().await;
+    seed(&db);
+    let (a, b) = (start(&db, DETECT).await, start(&db, DETECT).await);
+    let client = reqwest::Client::new();
+    let mut conn = sqlx::postgres::PgConnection::connect(&db.url)
+        .await
+        .unwrap();
+    let rounds = race_rounds(50);
+    // Which request the database took first, per round (printed: both
+    // orders should show up, or the race was not really run).
+    let (mut legitimate_first, mut thief_first) = (0, 0);
+    for round in 0..rounds {
+        // A family: login (r0) and one rotation (r0 → r1). The thief holds
+        // the rotated-out r0; the user holds r1.
+        let login_pair = login(&client, &a.base, "alice", "alice-Password-1").await;
+        let (status, rotated) = refresh(&client, &a.base, &login_pair["refresh"]).await;
+        assert_eq!(status, 200, "round {round}: {rotated}");
+        let (r0, r1) = (&login_pair["refresh"], &rotated["refresh"]);
+
+        // The user refreshes r1 on A while the thief replays r0 on B.
+        let answers = refresh_together(&client, &[(&a.base, r1), (&b.base, r0)]).await;
+        let (legitimate, thief) = (&answers[0], &answers[1]);
+        assert_eq!(
+            thief,
+            &(401, blacklisted()),
+            "round {round}: the thief's replay was answered"
+        );
+        let mut refresh_tokens = vec![r0.clone(), r1.clone()];
+        let mut access_tokens = vec![login_pair["access"].clone(), rotated["access"].clone()];
+        match legitimate.0 {
+            200 => {
+                legitimate_first += 1;
+                refresh_tokens.push(legitimate.1["refresh"].clone());
+                access_tokens.push(legitimate.1["access"].clone());
+            }
+            401 => {
+                thief_first += 1;
+                assert_eq!(legitimate.1, blacklisted(), "round {round}");
+            }
+            other => panic!(
+                "round {round}: the refresh answered {other} {}",
+                legitimate.1
+            ),
+        }
+
+        // Reuse was detected whichever came first: the session has ended and
+        // no refresh token of it is live, seen by a client or not …
+        assert_eq!(
+            family_state(&mut conn, &jti_of(r1)).await,
+            (true, 0),
+            "round {round}: (session ended, live refresh tokens) after the race"
+        );
+        // … and no token handed out in the family works on either instance.
+        for base in [&a.base, &b.base] {
+            for token in &refresh_tokens {
+                assert_eq!(
+                    refresh(&client, base, token).await,
+                    (401, blacklisted()),
+                    "round {round}: a refresh token of the family still works on {base}"
+                );
+            }
+            for token in &access_tokens {
+                let (status, body) = protected(&client, base, token.as_str().unwrap()).await;
+                assert_eq!(
+                    status, 401,
+                    "round {round}: an access token of the family still works on {base}: {body}"
+                );
+            }
+        }
+    }
+    println!(
+        "{rounds} families over 2 instances: the refresh answered first {legitimate_first} times, \
+         the replay first {thief_first} times"
+    );
+    let _ = conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
+async fn within_grace_the_parent_presented_on_two_instances_at_once_leaves_one_live_branch() {
+    use sqlx::Connection as _;
+    let db = TestDb::postgres().await;
+    seed(&db);
+    let (a, b) = (
+        start(&db, DETECT_WITH_GRACE).await,
+        start(&db, DETECT_WITH_GRACE).await,
+    );
+    let client = reqwest::Client::new();
+    let mut conn = sqlx::postgres::PgConnection::connect(&db.url)
+        .await
+        .unwrap();
+    for round in 0..race_rounds(50) {
+        let parent = login(&client, &a.base, "alice", "alice-Password-1").await["refresh"].clone();
+        // A client whose first response was lost retries on the other
+        // instance while the first request is still in flight.
+        let answers = refresh_together(&client, &[(&a.base, &parent), (&b.base, &parent)]).await;
+        for (status, body) in &answers {
+            assert_eq!(*status, 200, "round {round}: within grace: {body}");
+        }
+        let successors: std::collections::BTreeSet<String> = answers
+            .iter()
+            .map(|(_, body)| jti_of(&body["refresh"]))
+            .collect();
+        assert_eq!(
+            successors.len(),
+            1,
+            "round {round}: one parent, two successors: {successors:?}"
+        );
+        assert_eq!(
+            family_state(&mut conn, &jti_of(&parent)).await,
+            (false, 1),
+            "round {round}: (session ended, live refresh tokens) after the race"
+        );
+        // That one branch lives on.
+        let (status, body) = refresh(&client, &b.base, &answers[0].1["refresh"]).await;
+        assert_eq!(status, 200, "round {round}: {body}");
+    }
+    let _ = conn.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -523,6 +523,20 @@ fn a_request_over_the_deadline_is_answered_408_and_an_idle_connection_is_closed(
     let (mut stalled, _) = half_sent_body(&server);
     let answer = read_to_end(&mut stalled);
     assert_eq!(status_of(&answer), 408, "{answer}");
+    // The deadline answers like any other error: a JSON body, the security
+    // headers, the request id, and an access line.
+    assert!(
+        answer.ends_with(r#"{"detail":"Request timed out."}"#),
+        "{answer}"
+    );
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/json"), "{answer}");
+    assert!(lower.contains("x-request-id: "), "{answer}");
+    assert!(
+        lower.contains("x-content-type-options: nosniff"),
+        "{answer}"
+    );
+    server.wait_for_log("status=408");
 
     // A kept-alive connection: answered, then closed once idle (the head
     // timeout, 10 minutes here, is not what closes it).
@@ -531,11 +545,8 @@ fn a_request_over_the_deadline_is_answered_408_and_an_idle_connection_is_closed(
     kept.write_all(request.as_bytes()).unwrap();
     let answer = wait_closed(&mut kept);
     assert_eq!(status_of(&answer), 401, "{answer}");
-    assert!(
-        server.log().contains("idle connection closed"),
-        "{}",
-        server.log()
-    );
+    // Log lines are written by a thread of their own: wait for them.
+    server.wait_for_log("idle connection closed");
 }
 
 /// One request with `body` (JSON) or none, `Connection: close`; the status,
@@ -633,6 +644,8 @@ fn an_unwritable_wal_answers_503_logs_once_and_the_first_write_after_succeeds() 
     drop(locked);
     let (status, answer, _) = call(&server, "POST", "/api/token/", Some(login), None);
     assert_eq!(status, 200, "the first login after the fault: {answer}");
+    // Log lines are written by a thread of their own: wait for the last one.
+    server.wait_for_log("database writes recovered");
     let log = server.log();
     assert_eq!(
         log.matches("database writes failing").count(),

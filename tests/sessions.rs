@@ -82,10 +82,6 @@ async fn rotate(service: &AuthService, refresh: &str) -> Result<String, AuthErro
         .map(|r| r.refresh.expect("rotating"))
 }
 
-fn jti(token: &str) -> String {
-    claims_of(token)["jti"].as_str().expect("jti").to_owned()
-}
-
 fn is_blacklisted_error(r: &Result<String, AuthError>) -> bool {
     matches!(r, Err(AuthError::Token(TokenError::Blacklisted)))
 }
@@ -98,12 +94,7 @@ backend_tests!(
         let first = login(&app.service).await;
         let second = login(&app.service).await;
 
-        let session = app
-            .store
-            .session_of_token(&jti(&first))
-            .await
-            .unwrap()
-            .expect("the login's refresh token is in a session");
+        let session = app.session_of(&first).await;
         assert_eq!(session.user_id, Some(1));
         assert_eq!(session.user_agent.as_deref(), Some("TestBrowser/1.0"));
         assert_eq!(session.ip.as_deref(), Some("203.0.113.7"));
@@ -119,21 +110,11 @@ backend_tests!(
         keys.sort();
         assert_eq!(keys, ["exp", "iat", "jti", "token_type", "user_id"]);
 
-        let other = app
-            .store
-            .session_of_token(&jti(&second))
-            .await
-            .unwrap()
-            .unwrap();
+        let other = app.session_of(&second).await;
         assert_ne!(other.public_id, session.public_id, "one session per login");
-        let live = app.store.live_sessions(1, epoch_now()).await.unwrap();
+        let live = app.live_sessions(1).await;
         assert_eq!(live.len(), 2);
-        assert!(app
-            .store
-            .live_sessions(3, epoch_now())
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(app.live_sessions(3).await.is_empty());
     }
 );
 
@@ -144,24 +125,11 @@ backend_tests!(
         let r0 = login(&app.service).await;
         let r1 = rotate(&app.service, &r0).await.unwrap();
         let r2 = rotate(&app.service, &r1).await.unwrap();
-        let s0 = app
-            .store
-            .session_of_token(&jti(&r0))
-            .await
-            .unwrap()
-            .unwrap();
-        let s2 = app
-            .store
-            .session_of_token(&jti(&r2))
-            .await
-            .unwrap()
-            .unwrap();
+        let s0 = app.session_of(&r0).await;
+        let s2 = app.session_of(&r2).await;
         assert_eq!(s0.public_id, s2.public_id);
         assert!(s2.expires_at >= claims_of(&r2)["exp"].as_i64().unwrap());
-        assert_eq!(
-            app.store.live_sessions(1, epoch_now()).await.unwrap().len(),
-            1
-        );
+        assert_eq!(app.live_sessions(1).await.len(), 1);
         // Without reuse detection a replay is refused and nothing more.
         assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
         rotate(&app.service, &r2)
@@ -188,18 +156,13 @@ backend_tests!(
         // the live leaf r2 (the thief's or the user's fork) is dead.
         assert!(app.store.is_blacklisted(&jti(&r2)).await.unwrap());
         assert!(is_blacklisted_error(&rotate(&app.service, &r2).await));
-        let ended = app
-            .store
-            .session_of_token(&jti(&r2))
-            .await
-            .unwrap()
-            .unwrap();
+        let ended = app.session_of(&r2).await;
         assert!(ended.revoked_at.is_some());
         // A second replay finds the session ended: refused, not reported again.
         assert!(is_blacklisted_error(&rotate(&app.service, &r1).await));
         assert_eq!(kinds.count(EventKind::ReuseDetected), 1);
         // The user's other session is untouched.
-        let live = app.store.live_sessions(1, epoch_now()).await.unwrap();
+        let live = app.live_sessions(1).await;
         assert_eq!(live.len(), 1);
         rotate(&app.service, &other_session)
             .await
@@ -218,6 +181,64 @@ backend_tests!(
         app.service.blacklist(&r1, &client()).await.unwrap();
         assert!(is_blacklisted_error(&rotate(&app.service, &r1).await));
         assert_eq!(kinds.count(EventKind::ReuseDetected), 0);
+    }
+);
+
+backend_tests!(
+    a_refused_replay_does_not_count_as_use_and_keeps_no_idle_session_alive,
+    |db: TestDb| async move {
+        // With a grace period the blacklist is read in the rotation (which
+        // takes the session row), so a refused replay reaches the session.
+        let app = app(
+            db,
+            &[
+                ("ROTATE_REFRESH_TOKENS", "true"),
+                ("BLACKLIST_AFTER_ROTATION", "true"),
+                ("REFRESH_REUSE_GRACE", "10s"),
+                ("SESSION_IDLE_TIMEOUT", "1h"),
+            ],
+        )
+        .await;
+        let r0 = login(&app.service).await;
+        let r1 = rotate(&app.service, &r0).await.unwrap();
+        let r2 = rotate(&app.service, &r1).await.unwrap();
+        // 50 minutes pass (the session's clock is moved back instead of waiting).
+        let idle = |minutes: i64| {
+            format!(
+                "UPDATE sessions SET last_used_at = last_used_at - {}",
+                minutes * 60
+            )
+        };
+        raw_sql(&app.db, &idle(50)).await;
+        let session = || async {
+            app.store
+                .session_of_token(&jti(&r2))
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let before = session().await;
+        // Replays of the grandparent r0 (no live successor to hand back):
+        // refused, and not a use of the session.
+        for _ in 0..3 {
+            assert!(is_blacklisted_error(&rotate(&app.service, &r0).await));
+        }
+        let after = session().await;
+        assert_eq!(
+            after.last_used_at, before.last_used_at,
+            "a replay touched it"
+        );
+        assert_eq!(after.expires_at, before.expires_at);
+        // Twenty minutes on, the session has been idle for over an hour:
+        // the replays did not keep it alive.
+        raw_sql(&app.db, &idle(20)).await;
+        assert!(
+            matches!(
+                rotate(&app.service, &r2).await,
+                Err(AuthError::Token(TokenError::SessionExpired))
+            ),
+            "an idle session lived on through replays"
+        );
     }
 );
 
@@ -406,12 +427,7 @@ backend_tests!(
                     "round {round}: a token from a refresh in flight outlived the logout"
                 );
             }
-            assert!(app
-                .store
-                .live_sessions(1, epoch_now())
-                .await
-                .unwrap()
-                .is_empty());
+            assert!(app.live_sessions(1).await.is_empty());
         }
     }
 );

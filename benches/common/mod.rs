@@ -2,7 +2,18 @@
 //! directory with alice (id 1, cheap argon2 parameters: building the hasher
 //! hashes once and is never measured), an [`AuthService`] signing with
 //! `signing_key` (HS256), and a 5-minute access token for alice — long
-//! enough for every sample of a run.
+//! enough for every sample of a run — all on a current-thread Tokio runtime;
+//! and the protected request the router benchmarks send.
+//!
+//! Every benchmark binary includes this module with `mod common;`; not every
+//! one uses every helper, hence the `dead_code` allowance.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use tower::ServiceExt as _;
 
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::AuthService;
@@ -10,12 +21,24 @@ use simplejwt::settings::Settings;
 use simplejwt::store::{NewUser, StoreOptions};
 use simplejwt::token::{claims, TokenKind};
 
-/// The service, alice's access token, and the directory the database lives
-/// in (keep it alive as long as the service).
-pub fn alice(
-    runtime: &tokio::runtime::Runtime,
-    signing_key: &str,
-) -> (AuthService, String, tempfile::TempDir) {
+/// Alice's fixture; keep it alive as long as the service is used.
+pub struct Alice {
+    /// The current-thread runtime every request runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The service over the SQLite store.
+    pub service: AuthService,
+    /// `Bearer <alice's access token>`.
+    pub authorization: String,
+    /// The directory the database lives in (removed when dropped).
+    _dir: tempfile::TempDir,
+}
+
+/// Builds alice's fixture with a service signing with `signing_key`.
+pub fn alice(signing_key: &str) -> Alice {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/bench.sqlite3", dir.path().display());
     let service = runtime.block_on(async {
@@ -55,5 +78,27 @@ pub fn alice(
         simplejwt::token::Timestamp::now(),
     );
     let token = service.tokens().encode(&mut access).expect("encode");
-    (service, token, dir)
+    Alice {
+        runtime,
+        service,
+        authorization: format!("Bearer {token}"),
+        _dir: dir,
+    }
+}
+
+impl Alice {
+    /// One `GET /api/protected/` with alice's token through `router`;
+    /// panics unless it is a 200.
+    pub fn protected(&self, router: &Router) {
+        let req = Request::builder()
+            .uri("/api/protected/")
+            .header("authorization", &self.authorization)
+            .body(Body::empty())
+            .expect("request");
+        let res = self
+            .runtime
+            .block_on(router.clone().oneshot(req))
+            .expect("infallible");
+        assert_eq!(res.status(), 200);
+    }
 }

@@ -247,7 +247,7 @@ impl Config {
 
     /// The database URL without any password, for messages.
     pub fn database_label(&self) -> String {
-        redact_url(self.server.database_url())
+        simplejwt::store::redact_url(self.server.database_url())
     }
 
     /// The SQLite database file (as an absolute path when it can be made
@@ -294,30 +294,32 @@ impl Config {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
-pub(crate) fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((auth, host)) = rest.split_once('@') {
-            if let Some((user, _)) = auth.split_once(':') {
-                return format!("{scheme}://{user}:****@{host}");
-            }
-        }
-    }
-    url.to_owned()
-}
-
 /// Logs to stderr in `LOG_FORMAT`; the filter is the LOG option (RUST_LOG wins).
-pub(crate) fn init_logging(config: &Config) {
+///
+/// Lines are written by tracing-appender's worker thread, not by the thread
+/// that logs: a request's access line costs a queue push instead of a
+/// `write(2)` on the request's own path, and under load the worker writes
+/// many queued lines per system call (a `BufWriter`, flushed whenever the
+/// queue is empty, so a quiet server's lines still appear at once). The
+/// queue is not lossy: when 128,000 lines wait, the logging thread waits
+/// too, so no line is dropped. The returned guard flushes what is left when
+/// dropped: hold it until the command ends.
+pub(crate) fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("simplejwt-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let subscriber = simplejwt::logging::subscriber(
         config.server.log(),
         config.server.log_format(),
         std::io::stderr().is_terminal(),
-        std::io::stderr,
+        writer,
     );
     // Also routes `log` records into it (tracing-log), as `fmt().try_init()` did.
     use tracing_subscriber::util::SubscriberInitExt as _;
     let _ = subscriber.try_init();
+    guard
 }
 
 /// `check`: validate everything, print the effective configuration and where

@@ -262,7 +262,7 @@ async fn run(cli: Cli) -> CliResult {
         return Ok(());
     }
     let config = config::Config::load(cli.config.as_deref())?;
-    config::init_logging(&config);
+    let _log_guard = config::init_logging(&config);
     match cli.command {
         Command::Serve { bind } => serve::run(config, bind).await,
         Command::Migrate => {

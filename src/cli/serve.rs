@@ -109,6 +109,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     let reload = https.as_ref().map(|h| h.tls.clone());
     let mut state = AppState::new(service);
     state.max_body_bytes = config.server.max_body_bytes() as usize;
+    state.request_timeout = Some(limits.request_timeout);
     // Tasks that live as long as the serving loop.
     let mut background = Vec::new();
     if let Some(metrics) = &metrics {
@@ -120,6 +121,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         }
     }
     let reloading = state.service.clone();
+    let closing = state.service.clone();
     let on_reload = move || {
         match reloading.reload_keys() {
             Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
@@ -137,10 +139,17 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
         .map_err(|e| Failure::Runtime(format!("server error: {e}")))?;
     background.iter().for_each(tokio::task::JoinHandle::abort);
     tracing::debug!(?stopped, "serving loop ended");
+    // Audit rows accepted before the stop are written before the pool closes.
+    if !closing.close_audit(AUDIT_FLUSH).await {
+        tracing::warn!("audit rows still queued at shutdown were not all written");
+    }
     store.close().await;
     tracing::info!("simplejwt stopped");
     Ok(())
 }
+
+/// Longest wait at shutdown for queued audit rows to be written.
+const AUDIT_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The plain-HTTP redirect listener (`HTTP_REDIRECT_BIND`), bound now so a
 /// taken port stops the start; its redirects go to the HTTPS listener's port

@@ -81,6 +81,11 @@ pub struct AppState {
     /// Whether [`app`] mounts `GET /metrics` (with [`AppState::metrics`]);
     /// `false` when a listener of its own serves [`metrics::router`].
     pub metrics_route: bool,
+    /// Longest one request may take, body included (`REQUEST_TIMEOUT`):
+    /// then the route answers 408 `{"detail": "Request timed out."}`,
+    /// logged and counted like any answer. `None` (the default for a
+    /// library user): no deadline here.
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 impl AppState {
@@ -91,6 +96,7 @@ impl AppState {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             metrics: None,
             metrics_route: false,
+            request_timeout: None,
         }
     }
 

@@ -316,6 +316,12 @@ impl IntoResponse for ApiError {
                     detail: "Request body is too large.",
                 },
             ),
+            ApiError::RequestTimeout => json(
+                StatusCode::REQUEST_TIMEOUT,
+                &Detail {
+                    detail: "Request timed out.",
+                },
+            ),
             ApiError::Csrf(e) => json(
                 StatusCode::FORBIDDEN,
                 &Detail {

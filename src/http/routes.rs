@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -18,13 +19,16 @@ use http::{header, HeaderValue, Method, StatusCode};
 use super::csrf::{self, CsrfRule};
 use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
-use super::response::{challenge, fix_challenge};
+use super::response::{challenge, fix_challenge, panic_response};
 use super::{
     health, jwks, logout, metrics, oauth, oidc, openapi, password_change, protected, sessions,
     token_blacklist, token_obtain, token_obtain_sliding, token_refresh, token_refresh_sliding,
     token_verify, AppState,
 };
 use crate::error::ApiError;
+use tower::timeout::TimeoutLayer;
+use tower::BoxError;
+use tower_http::catch_panic::CatchPanicLayer;
 
 /// The token endpoints, as simplejwt names its views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,13 +550,30 @@ impl Routes {
         }
         let challenge = challenge(self.state.service.settings());
         let counted = self.state.metrics.is_some();
+        let deadline = self.state.request_timeout;
         let (api, operations): (Vec<_>, Vec<_>) =
             self.routes.into_iter().partition(|r| r.kind.negotiated());
+        // Each route, innermost first: its deadline (a JSON 408), then — when
+        // counted — a panic caught as the JSON 500 and the route's stamp, so
+        // that a timed-out or panicking request is still counted under its
+        // route's template (the app's own panic catcher stays for the rest).
         let add = |router: Router<AppState>, r: Mounted| {
+            let methods = match deadline {
+                Some(deadline) => r.methods.layer(
+                    tower::ServiceBuilder::new()
+                        .layer(HandleErrorLayer::new(|_: BoxError| async {
+                            ApiError::RequestTimeout
+                        }))
+                        .layer(TimeoutLayer::new(deadline)),
+                ),
+                None => r.methods,
+            };
             let methods = if counted {
-                r.methods.layer(metrics::stamp(&r.path))
+                methods
+                    .layer::<_, std::convert::Infallible>(CatchPanicLayer::custom(panic_response))
+                    .layer(metrics::stamp(&r.path))
             } else {
-                r.methods
+                methods
             };
             router.route(&r.path, methods)
         };

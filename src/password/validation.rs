@@ -16,11 +16,12 @@
 //! length) with its length-ratio shortcut, written out here because no crate
 //! computes that exact ratio. The common-password list is Django's own file
 //! (`common-passwords.txt.gz`, from Django's BSD-licensed source, compiled
-//! from Royce Williams' list), embedded as shipped and read only when a
-//! password is validated — never on a request path.
+//! from Royce Williams' list), embedded as shipped, decompressed the first
+//! time a password is validated and kept for the process's life.
 
 use std::collections::HashMap;
 use std::io::Read as _;
+use std::sync::LazyLock;
 
 /// Django's `common-passwords.txt.gz`: one lower-case password per line.
 const COMMON_PASSWORDS_GZ: &[u8] = include_bytes!("common-passwords.txt.gz");
@@ -107,15 +108,26 @@ pub fn validate(password: &str, user: &UserAttributes<'_>) -> Vec<PasswordProble
 /// `CommonPasswordValidator`: the lower-cased, trimmed password is in the list.
 fn is_common(password: &str) -> bool {
     let wanted = password.trim().to_lowercase();
-    let mut list = String::new();
-    // The list is part of this binary: it always decompresses.
-    if flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ)
-        .read_to_string(&mut list)
-        .is_err()
-    {
-        return false;
-    }
-    list.lines().any(|line| line.trim() == wanted)
+    common_passwords().lines().any(|line| line.trim() == wanted)
+}
+
+/// The common-password list, decompressed on first use and kept: a
+/// constant table (~180 kB), so a static is its natural home and every
+/// later validation only scans it.
+fn common_passwords() -> &'static str {
+    static LIST: LazyLock<String> = LazyLock::new(|| {
+        let mut list = String::new();
+        // The list is part of this binary: it always decompresses (the test
+        // below reads it); were it ever corrupt, nothing would be common.
+        if flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ)
+            .read_to_string(&mut list)
+            .is_err()
+        {
+            list.clear();
+        }
+        list
+    });
+    &LIST
 }
 
 /// `UserAttributeSimilarityValidator`: the first attribute (by Django's
@@ -248,6 +260,11 @@ mod tests {
             .read_to_string(&mut list)
             .expect("gzip");
         assert!(list.lines().count() > 19_000, "{}", list.lines().count());
+        assert_eq!(common_passwords(), list, "the kept list is the whole file");
+        assert!(
+            std::ptr::eq(common_passwords(), common_passwords()),
+            "decompressed once, then kept"
+        );
         assert!(is_common("qwerty") && is_common("QWERTY"));
     }
 }

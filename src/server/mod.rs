@@ -10,10 +10,9 @@
 //!   and hyper then bounds each HTTP/1.1 request head by the same timeout;
 //! - a connection with no request in progress is closed after the idle
 //!   timeout ([`connections`]);
-//! - each request has a deadline (tower-http's `TimeoutLayer`, answering
-//!   408: the server's own waits — database, hashing queue — are bounded by
-//!   their own shorter limits and answer 503, so what is left is a client
-//!   sending its body too slowly);
+//! - each request has a deadline ([`Limits::request_timeout`], applied by
+//!   the router per route so that the 408 is logged and counted like any
+//!   answer: `crate::http::AppState::request_timeout`);
 //! - at the connection cap the longest-idle connection makes room, or the
 //!   new one is closed when all are busy; the accept loop never waits;
 //! - SIGTERM/SIGINT: stop accepting, let in-flight requests finish (hyper-util's
@@ -44,7 +43,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use http::{header, HeaderValue, Request, StatusCode};
+use http::{header, HeaderValue, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -54,7 +53,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tower::ServiceExt as _;
-use tower_http::timeout::TimeoutLayer;
 
 use connections::{Admission, Connections, Registration};
 pub use limits::{raise_descriptor_limit, Limits};
@@ -105,10 +103,6 @@ pub async fn serve(
     https: Option<Https>,
     on_reload: impl Fn(),
 ) -> io::Result<Stopped> {
-    let router = router.layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    ));
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -13,11 +13,18 @@
 //! `audit_dropped` row saying how many were lost, with a warning in the log.
 //! A batch the database refuses is logged and dropped, not retried, so a
 //! broken database cannot grow memory.
+//!
+//! At shutdown, [`AuditSink::close`] (through
+//! [`crate::service::AuthService::close_audit`]) stops the queue and waits,
+//! within a bound, until the rows already queued are written, so a graceful
+//! stop keeps every event it accepted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::events::{Event, EventSink};
 use crate::store::{AuditRecord, Database};
@@ -33,6 +40,10 @@ pub const DROPPED_EVENT: &str = "audit_dropped";
 pub struct AuditSink {
     queue: mpsc::Sender<AuditRecord>,
     dropped: Arc<AtomicU64>,
+    /// Tells the queue to stop taking rows and finish ([`AuditSink::close`]).
+    closing: Mutex<Option<oneshot::Sender<()>>>,
+    /// The draining task, when [`AuditSink::spawn`] started it.
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// The other end of an [`AuditSink`]'s queue: what writes the rows.
@@ -40,6 +51,7 @@ pub struct AuditSink {
 pub struct AuditQueue {
     rows: mpsc::Receiver<AuditRecord>,
     dropped: Arc<AtomicU64>,
+    closing: oneshot::Receiver<()>,
 }
 
 impl AuditSink {
@@ -47,13 +59,20 @@ impl AuditSink {
     /// queue is drained ([`AuditQueue::drain`]).
     pub fn new(capacity: usize) -> (Self, AuditQueue) {
         let (queue, rows) = mpsc::channel(capacity.max(1));
+        let (close, closing) = oneshot::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         (
             Self {
                 queue,
                 dropped: dropped.clone(),
+                closing: Mutex::new(Some(close)),
+                task: Mutex::new(None),
             },
-            AuditQueue { rows, dropped },
+            AuditQueue {
+                rows,
+                dropped,
+                closing,
+            },
         )
     }
 
@@ -63,8 +82,29 @@ impl AuditSink {
     pub fn spawn(store: Arc<dyn Database>, capacity: usize) -> Option<Self> {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let (sink, queue) = Self::new(capacity);
-        runtime.spawn(queue.drain(store));
+        let task = runtime.spawn(queue.drain(store));
+        *sink.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         Some(sink)
+    }
+
+    /// Stops taking rows (later events are counted as dropped) and waits
+    /// until the rows already queued are written, at most `within`. Returns
+    /// whether they all were (`false`: the time ran out, or the queue was
+    /// not spawned by [`AuditSink::spawn`]). Calling it again returns at once.
+    pub async fn close(&self, within: Duration) -> bool {
+        if let Some(close) = self
+            .closing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = close.send(());
+        }
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match task {
+            Some(task) => matches!(tokio::time::timeout(within, task).await, Ok(Ok(()))),
+            None => false,
+        }
     }
 }
 
@@ -86,11 +126,29 @@ impl EventSink for AuditSink {
 }
 
 impl AuditQueue {
-    /// Writes queued rows to `store` in batches until the sink is dropped
-    /// and the queue is empty.
+    /// Writes queued rows to `store` in batches until the sink is closed
+    /// ([`AuditSink::close`]) or dropped, and then the queue is empty.
     pub async fn drain(mut self, store: Arc<dyn Database>) {
         let mut batch = Vec::with_capacity(BATCH);
-        while self.rows.recv_many(&mut batch, BATCH).await > 0 {
+        let mut open = true;
+        loop {
+            let taken = if open {
+                tokio::select! {
+                    // Both are cancel-safe: no row is lost to the other branch.
+                    taken = self.rows.recv_many(&mut batch, BATCH) => taken,
+                    _ = &mut self.closing => {
+                        // What is queued is still received, then 0.
+                        self.rows.close();
+                        open = false;
+                        continue;
+                    }
+                }
+            } else {
+                self.rows.recv_many(&mut batch, BATCH).await
+            };
+            if taken == 0 {
+                break;
+            }
             self.write(&*store, &mut batch).await;
         }
     }
@@ -155,5 +213,41 @@ mod tests {
         assert!(rows[1..].iter().all(|r| r.event == "login_failed"
             && r.username.as_deref() == Some("mallory")
             && r.user_agent.as_deref() == Some("agent")));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn close_writes_every_queued_row_before_it_returns() {
+        let tmp = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db.sqlite3", tmp.path().display());
+        let store = crate::store::connect(&url, &crate::store::StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        // On a current-thread runtime the spawned task cannot run before the
+        // first await below: all 600 rows are queued (more than two batches)
+        // and none is written when close is called.
+        let sink = AuditSink::spawn(store.clone(), 1000).unwrap();
+        let client = ClientInfo::new(None, None);
+        for _ in 0..600 {
+            sink.record(&Event {
+                kind: EventKind::LoginFailed,
+                user_id: None,
+                username: Some("mallory"),
+                client: &client,
+                detail: None,
+            });
+        }
+        assert!(sink.close(Duration::from_secs(30)).await);
+        assert_eq!(store.recent_audit(1000).await.unwrap().len(), 600);
+        // Closed: later events are not queued, and closing again is harmless.
+        sink.record(&Event {
+            kind: EventKind::LoginFailed,
+            user_id: None,
+            username: Some("late"),
+            client: &client,
+            detail: None,
+        });
+        assert!(!sink.close(Duration::from_secs(1)).await);
+        assert_eq!(store.recent_audit(1000).await.unwrap().len(), 600);
     }
 }

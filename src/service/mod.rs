@@ -82,6 +82,8 @@ struct Inner {
     hasher: PasswordHasher,
     claims_hook: Option<Box<dyn ClaimsHook>>,
     sinks: Vec<Arc<dyn EventSink>>,
+    /// `AUDIT_TABLE`: the audit sink (also one of `sinks`), closed at shutdown.
+    audit: Option<Arc<AuditSink>>,
     /// `LOGIN_THROTTLE`: the rule over shared or in-process counters.
     throttle: Option<Throttle>,
     /// `OIDC_PROVIDERS`: social login, when any provider is configured.
@@ -126,6 +128,18 @@ impl AuthService {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// With `AUDIT_TABLE`: stops the audit queue and waits, at most
+    /// `within`, until the rows already queued are written
+    /// ([`AuditSink::close`]); call it once no request is served any more,
+    /// before closing the database. Returns whether every queued row was
+    /// written (`true` without `AUDIT_TABLE`: nothing to write).
+    pub async fn close_audit(&self, within: std::time::Duration) -> bool {
+        match &self.inner.audit {
+            Some(audit) => audit.close(within).await,
+            None => true,
+        }
     }
 
     /// Where users are looked up (our database unless
@@ -402,12 +416,15 @@ impl AuthServiceBuilder {
         if sinks.is_empty() {
             sinks.push(Arc::new(LogSink));
         }
+        let mut audit = None;
         if self.settings.audit_table() {
             let sink = AuditSink::spawn(self.store.clone(), self.settings.audit_queue() as usize)
                 .ok_or_else(|| {
                 SettingsError::new("AUDIT_TABLE", "needs a Tokio runtime to write from")
             })?;
-            sinks.push(Arc::new(sink));
+            let sink = Arc::new(sink);
+            sinks.push(sink.clone());
+            audit = Some(sink);
         }
         Ok(AuthService {
             inner: Arc::new(Inner {
@@ -420,6 +437,7 @@ impl AuthServiceBuilder {
                 hasher: self.hasher,
                 claims_hook: self.claims_hook,
                 sinks,
+                audit,
                 throttle,
                 social,
             }),

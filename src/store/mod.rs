@@ -23,7 +23,7 @@
 //! | `token_writes.rs` | record / blacklist / rotate, written once over a small `Tx` trait |
 //! | `traits.rs` | [`UserStore`], [`TokenStore`], [`Database`] |
 //! | `sql.rs` | every statement, once |
-//! | `url.rs` | [`Backend`], the URL parser, [`sqlite_file`] |
+//! | `url.rs` | [`Backend`], the URL parser, [`sqlite_file`], [`redact_url`] |
 //! | `model.rs`, `options.rs`, `error.rs` | [`User`] and the other records, [`StoreOptions`], [`StoreError`] |
 //!
 //! Exactly-once rotation is enforced by the database, not by a lock in this
@@ -67,7 +67,7 @@ pub use model::{
 };
 pub use options::StoreOptions;
 pub use traits::{Database, IdentityStore, PoolStats, TokenStore, UserStore};
-pub use url::{sqlite_file, Backend};
+pub use url::{redact_url, sqlite_file, Backend};
 
 /// The attribute the store traits are declared with: implement
 /// [`UserStore`] for your own users table as

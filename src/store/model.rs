@@ -333,6 +333,22 @@ pub struct NewIdentity {
     pub email: String,
 }
 
+impl NewIdentity {
+    /// The identity as stored once linked: row `id`, of user `user_id`,
+    /// created at `now` (what both drivers answer `link_identity` with).
+    pub(super) fn linked(&self, id: i64, user_id: i64, now: i64) -> Identity {
+        Identity {
+            id,
+            user_id,
+            provider: self.provider.clone(),
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            email: self.email.clone(),
+            created_at: now,
+        }
+    }
+}
+
 /// Identity columns: id, user_id, provider, issuer, subject, email, created_at.
 pub(super) type IdentityColumns = (i64, i64, String, String, String, String, i64);
 

@@ -8,6 +8,8 @@
 //! order. What differs between the databases — connection setup and the
 //! migration files — lives with each driver.
 
+use super::error::StoreError;
+
 /// One statement parameter.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Param<'a> {
@@ -63,6 +65,19 @@ pub(super) const USER_BY_USERNAME: &str = concat!(
 /// `$1..$7`: username, hash, email, active, staff, superuser, date joined → `id`.
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, password, email, is_active, \
      is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+/// The parameters of [`INSERT_USER`] for `new`, joining at `now`.
+pub(super) fn user_params(new: &super::model::NewUser, now: i64) -> [Param<'_>; 7] {
+    [
+        Param::Text(&new.username),
+        Param::Text(&new.password_hash),
+        Param::Text(&new.email),
+        Param::Int(new.is_active.into()),
+        Param::Int(new.is_staff.into()),
+        Param::Int(new.is_superuser.into()),
+        Param::Int(now),
+    ]
+}
 
 /// `$1..$11`: id, username, hash, email, first name, last name, active,
 /// staff, superuser, date joined, last login. An imported user keeps their
@@ -123,15 +138,26 @@ pub(super) const TOKEN_FAMILY: &str =
     "SELECT id, session_id FROM outstanding_tokens WHERE jti = $1";
 
 /// `$1`: session row id, `$2`: now, `$3`: the successor's expiry, `$4`:
-/// the absolute lifetime, `$5`: the idle timeout (seconds, 0: none) →
-/// `created_at`. Touches a live session within both lifetimes only: no row
-/// once it has ended or outlived either. The session's expiry follows its
-/// latest token, capped at its absolute deadline. On PostgreSQL this takes
-/// the session row's lock, which every rotation and every revocation of the
-/// session takes first — so they run one at a time and a revocation sees
-/// every successor a rotation before it recorded.
-pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET last_used_at = $2, \
-     expires_at = CASE WHEN expires_at < (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
+/// the absolute lifetime, `$5`: the idle timeout (seconds, 0: none), `$6`:
+/// the used token's row id → `created_at`. Touches a live session within
+/// both lifetimes only: no row once it has ended or outlived either. The
+/// session's expiry follows its latest token, capped at its absolute
+/// deadline. On PostgreSQL this takes the session row's lock, which every
+/// rotation and every revocation of the session takes first — so they run
+/// one at a time and a revocation sees every successor a rotation before it
+/// recorded.
+///
+/// Only a token not used yet counts as use: when `$6` is blacklisted (a
+/// replay, a grace retry, a logged-out token presented again) the row is
+/// locked and checked but `last_used_at` and `expires_at` stay, so replays
+/// of an old token do not keep an idle session alive. (A rotation racing
+/// the one that uses `$6` may still touch it, by its statement's snapshot:
+/// a use at the same instant, so the same time.)
+pub(super) const TOUCH_SESSION: &str = "UPDATE sessions SET \
+     last_used_at = CASE WHEN EXISTS (SELECT 1 FROM blacklisted_tokens WHERE token_id = $6) \
+     THEN last_used_at ELSE $2 END, \
+     expires_at = CASE WHEN EXISTS (SELECT 1 FROM blacklisted_tokens WHERE token_id = $6) \
+     THEN expires_at WHEN expires_at < (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
      THEN created_at + $4 ELSE $3 END) THEN (CASE WHEN $4 > 0 AND created_at + $4 < $3 \
      THEN created_at + $4 ELSE $3 END) ELSE expires_at END \
      WHERE id = $1 AND revoked_at IS NULL AND ($4 = 0 OR created_at + $4 > $2) \
@@ -315,6 +341,23 @@ pub(super) const INSERT_IDENTITY: &str = "INSERT INTO user_identities \
      (user_id, provider, issuer, subject, email, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 
+/// The parameters of [`INSERT_IDENTITY`]: `identity` linked to user
+/// `user_id` at `now`.
+pub(super) fn identity_params(
+    user_id: i64,
+    identity: &super::model::NewIdentity,
+    now: i64,
+) -> [Param<'_>; 6] {
+    [
+        Param::Int(user_id),
+        Param::Text(&identity.provider),
+        Param::Text(&identity.issuer),
+        Param::Text(&identity.subject),
+        Param::Text(&identity.email),
+        Param::Int(now),
+    ]
+}
+
 /// `$1`: identity id, `$2`: user id.
 pub(super) const DELETE_IDENTITY: &str =
     "DELETE FROM user_identities WHERE id = $1 AND user_id = $2";
@@ -338,3 +381,24 @@ pub(super) const PURGE_PENDING: &str = "DELETE FROM oidc_pending WHERE expires_a
 /// deleted by this statement: of two concurrent takes, one gets it.
 pub(super) const TAKE_PENDING: &str =
     "DELETE FROM oidc_pending WHERE key_hash = $1 AND kind = $2 RETURNING payload, expires_at";
+
+/// Runs a batched delete (`FLUSH_*_BATCH`: at most `batch` rows a
+/// statement, so a large flush never holds the database long) until a
+/// batch deletes fewer than `batch` rows, yielding to the runtime between
+/// batches; the rows deleted in all. `delete` runs the statement once on
+/// the driver.
+pub(super) async fn in_batches<F, Fut>(batch: i64, mut delete: F) -> Result<u64, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        let deleted = delete().await?;
+        total += deleted;
+        if deleted < batch as u64 {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}

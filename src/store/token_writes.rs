@@ -275,6 +275,7 @@ async fn rotate<T: Tx + Send>(
                     Param::Int(successor.expires_at),
                     Param::Int(lifetimes.absolute),
                     Param::Int(lifetimes.idle),
+                    Param::OptInt(used_id),
                 ],
                 &[Col::Int],
             )

@@ -169,6 +169,88 @@ pub fn sqlite_file(url: &str) -> Result<Option<PathBuf>, StoreError> {
     })
 }
 
+/// What a secret is shown as.
+const MASK: &str = "****";
+
+/// `url` fit for messages and logs: the password of its user part and the
+/// value of every query parameter that may carry a secret (its name contains
+/// `pass` — `password`, `sslpassword`, `passfile` — or `secret`, `token`,
+/// `pwd`) become `****`. A URL with nothing secret in it comes back exactly
+/// as given; one the `url` crate cannot parse (sqlx's parsers would refuse it
+/// too) keeps only its scheme: `postgres://****`, since where its secret sits
+/// is unknown.
+///
+/// The one masking of database URLs: every message that names the database
+/// (`check`, `serve`'s log lines, "cannot connect" errors) goes through it.
+///
+/// ```
+/// use simplejwt::store::redact_url;
+/// assert_eq!(
+///     redact_url("postgres://app:s3cr%40t@db.internal/app?sslmode=require"),
+///     "postgres://app:****@db.internal/app?sslmode=require"
+/// );
+/// assert_eq!(
+///     redact_url("postgres://db.internal/app?user=app&password=s3cret"),
+///     "postgres://db.internal/app?user=app&password=****"
+/// );
+/// assert_eq!(redact_url("sqlite:///var/lib/app.sqlite3"), "sqlite:///var/lib/app.sqlite3");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let parsed = ::url::Url::parse(url)
+        .ok()
+        .filter(|parsed| !parsed.cannot_be_a_base() || parsed.scheme() == "sqlite");
+    let Some(mut parsed) = parsed else {
+        // No structure to find the secret in: only the scheme is shown.
+        return match url.split_once(':') {
+            Some((scheme, rest)) if rest.starts_with("//") => format!("{scheme}://{MASK}"),
+            Some((scheme, _)) => format!("{scheme}:{MASK}"),
+            None => MASK.to_owned(),
+        };
+    };
+    let mut masked = false;
+    if parsed.password().is_some() {
+        masked = parsed.set_password(Some(MASK)).is_ok();
+        if !masked {
+            return format!("{}://{MASK}", parsed.scheme());
+        }
+    }
+    if let Some(query) = parsed.query() {
+        let mut secret = false;
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                let decoded: String = form_urlencoded::parse(name.as_bytes())
+                    .map(|(k, v)| format!("{k}{v}"))
+                    .collect();
+                if is_secret_param(&decoded) {
+                    secret = true;
+                    format!("{name}={MASK}")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        if secret {
+            parsed.set_query(Some(&pairs.join("&")));
+            masked = true;
+        }
+    }
+    if masked {
+        parsed.into()
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Whether a URL query parameter of this name may carry a secret.
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "pwd"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
 /// Creates a new SQLite file readable by its owner only: it holds password
 /// hashes (SQLite gives its `-wal` and `-shm` files the same permissions).
 /// An existing file is left as it is; any other failure is left for SQLite
@@ -187,6 +269,77 @@ pub(super) fn create_private(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_url_masks_the_password_of_the_user_part() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db.internal:5432/app",
+                "postgres://app:****@db.internal:5432/app",
+            ),
+            // A raw `@` or `:` in the password: the host is after the last `@`,
+            // the password after the first `:` (as sqlx reads them).
+            ("postgres://app:p@ss@db/app", "postgres://app:****@db/app"),
+            (
+                "postgres://app:p:a@s:s@db/app",
+                "postgres://app:****@db/app",
+            ),
+            // Percent-encoded, as libpq's documentation asks.
+            (
+                "postgres://app:p%40ss%3Aw@db/app",
+                "postgres://app:****@db/app",
+            ),
+            ("postgresql://:s3cret@db/app", "postgresql://:****@db/app"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("ss"), "{url}");
+        }
+    }
+
+    #[test]
+    fn redact_url_masks_secret_query_parameters() {
+        assert_eq!(
+            redact_url("postgres://app@db/app?password=s3cret&sslmode=require"),
+            "postgres://app@db/app?password=****&sslmode=require"
+        );
+        assert_eq!(
+            redact_url(
+                "postgres://app:a@db/app?sslmode=verify-full&sslpassword=k3y&passfile=%2Fhome%2Fpgpass"
+            ),
+            "postgres://app:****@db/app?sslmode=verify-full&sslpassword=****&passfile=****"
+        );
+        // Names are compared decoded and without case.
+        assert_eq!(
+            redact_url("postgres://db/app?Pass%77ord=s3cret"),
+            "postgres://db/app?Pass%77ord=****"
+        );
+    }
+
+    #[test]
+    fn redact_url_leaves_a_url_without_secrets_exactly_as_given() {
+        for url in [
+            "postgres://app@db.internal:5432/app",
+            "postgres://db/app?sslmode=require&application_name=simplejwt",
+            "sqlite://simplejwt.sqlite3",
+            "sqlite:///var/lib/simplejwt/db.sqlite3?mode=rwc",
+            "sqlite:db.sqlite3",
+            "sqlite:///tmp/x/my%20db.sqlite3",
+        ] {
+            assert_eq!(redact_url(url), url);
+        }
+    }
+
+    #[test]
+    fn redact_url_shows_only_the_scheme_of_a_url_it_cannot_parse() {
+        // A bad port: where the password ends is unknown.
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:port/app"),
+            "postgres://****"
+        );
+        assert_eq!(redact_url("postgres://app:s3cret"), "postgres://****");
+        assert_eq!(redact_url("app:s3cret"), "app:****");
+        assert_eq!(redact_url("s3cret"), "****");
+    }
 
     fn sqlite(url: &str) -> SqliteTarget {
         match parse(url).unwrap_or_else(|e| panic!("{url}: {e}")) {

@@ -26,7 +26,7 @@ use simplejwt::keys::{is_hmac, Keys};
 use simplejwt::password::{HasherConfig, PasswordHasher};
 use simplejwt::service::{AuthService, AuthServiceBuilder};
 use simplejwt::settings::{Secret, Settings};
-use simplejwt::store::{Database, NewUser, StoreOptions};
+use simplejwt::store::{Database, NewUser, SessionRecord, StoreOptions};
 use simplejwt::token::{Claims, TokenBackend};
 use tower::ServiceExt as _;
 
@@ -541,6 +541,24 @@ impl TestApp {
         self.send(protected_request(authorization)).await
     }
 
+    /// The session the (refresh or sliding) `token` belongs to; panics when
+    /// it is in none.
+    pub async fn session_of(&self, token: &str) -> SessionRecord {
+        self.store
+            .session_of_token(&jti(token))
+            .await
+            .expect("session_of_token")
+            .expect("the token is in a session")
+    }
+
+    /// User `user_id`'s live sessions now.
+    pub async fn live_sessions(&self, user_id: i64) -> Vec<SessionRecord> {
+        self.store
+            .live_sessions(user_id, epoch_now())
+            .await
+            .expect("live_sessions")
+    }
+
     /// A forger with this app's key, algorithm, claim names, audience and issuer.
     pub fn forger(&self) -> Forger {
         Forger::new(self.service.settings())
@@ -563,6 +581,11 @@ pub fn claims_of(token: &str) -> Claims {
         .decode(payload)
         .expect("base64url payload");
     serde_json::from_slice(&raw).expect("JSON payload")
+}
+
+/// The `jti` claim of `token` (not verified).
+pub fn jti(token: &str) -> String {
+    claims_of(token)["jti"].as_str().expect("jti").to_owned()
 }
 
 /// A token's header, decoded without checking anything.

@@ -219,6 +219,25 @@ impl AuthService {
         Ok((social, provider))
     }
 
+    /// The token flow's ID token from an app, verified by `provider` (see
+    /// [`Provider::verify`]); oversized input is refused before any work.
+    async fn verified_id_token(
+        &self,
+        provider: &str,
+        id_token: &str,
+        nonce: Option<&str>,
+    ) -> Result<(&Provider, VerifiedClaims), AuthError> {
+        let (social, provider) = self.provider(provider)?;
+        if id_token.len() > MAX_INPUT_BYTES || nonce.is_some_and(|n| n.len() > MAX_INPUT_BYTES) {
+            return Err(SocialError::InvalidIdToken.into());
+        }
+        let nonce = nonce.map(|n| Nonce::new(n.to_owned()));
+        let claims = provider
+            .verify(&social.http, id_token, nonce.as_ref(), false)
+            .await?;
+        Ok((provider, claims))
+    }
+
     /// Whether any OpenID Connect provider is configured (the routes are
     /// mounted only then).
     pub fn social_login_enabled(&self) -> bool {
@@ -246,14 +265,7 @@ impl AuthService {
         nonce: Option<&str>,
         client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
-        let (social, provider) = self.provider(provider)?;
-        if id_token.len() > MAX_INPUT_BYTES || nonce.is_some_and(|n| n.len() > MAX_INPUT_BYTES) {
-            return Err(SocialError::InvalidIdToken.into());
-        }
-        let nonce = nonce.map(|n| Nonce::new(n.to_owned()));
-        let claims = provider
-            .verify(&social.http, id_token, nonce.as_ref(), false)
-            .await?;
+        let (provider, claims) = self.verified_id_token(provider, id_token, nonce).await?;
         let user = self.user_for_identity(provider, &claims).await?;
         self.social_pair(&user, client).await
     }
@@ -560,14 +572,7 @@ impl AuthService {
         id_token: &str,
         nonce: Option<&str>,
     ) -> Result<Identity, AuthError> {
-        let (social, provider) = self.provider(provider)?;
-        if id_token.len() > MAX_INPUT_BYTES || nonce.is_some_and(|n| n.len() > MAX_INPUT_BYTES) {
-            return Err(SocialError::InvalidIdToken.into());
-        }
-        let nonce = nonce.map(|n| Nonce::new(n.to_owned()));
-        let claims = provider
-            .verify(&social.http, id_token, nonce.as_ref(), false)
-            .await?;
+        let (provider, claims) = self.verified_id_token(provider, id_token, nonce).await?;
         let identity = NewIdentity {
             provider: provider.config.name.clone(),
             issuer: claims.issuer,

@@ -4,34 +4,6 @@
 
 use super::*;
 
-fn identity_from_row(row: &PgRow) -> Result<Identity, sqlx::Error> {
-    Ok(identity_from_columns((
-        int(row, 0)?,
-        int(row, 1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
-        row.try_get(4)?,
-        row.try_get(5)?,
-        int(row, 6)?,
-    )))
-}
-
-impl PgDatabase {
-    async fn fetch_all(
-        &self,
-        query: &'static str,
-        params: &[Param<'_>],
-    ) -> Result<Vec<PgRow>, StoreError> {
-        self.timed(
-            &self.reads,
-            self.skipping_dead(dead_connection, || {
-                bind(sqlx::query(query), params).fetch_all(&self.pool)
-            }),
-        )
-        .await
-    }
-}
-
 /// Social login's storage on PostgreSQL; the user and their first identity
 /// in one transaction.
 #[async_trait::async_trait]
@@ -71,30 +43,9 @@ impl IdentityStore for PgDatabase {
         identity: &NewIdentity,
         now: i64,
     ) -> Result<Identity, StoreError> {
-        let params = [
-            Param::Int(user_id),
-            Param::Text(&identity.provider),
-            Param::Text(&identity.issuer),
-            Param::Text(&identity.subject),
-            Param::Text(&identity.email),
-            Param::Int(now),
-        ];
-        let row = self.fetch_written(sql::INSERT_IDENTITY, &params).await?;
-        let id = row
-            .as_ref()
-            .map(|row| int(row, 0))
-            .transpose()
-            .map_err(classify)?
-            .ok_or_else(|| StoreError::Other("INSERT … RETURNING returned nothing".into()))?;
-        Ok(Identity {
-            id,
-            user_id,
-            provider: identity.provider.clone(),
-            issuer: identity.issuer.clone(),
-            subject: identity.subject.clone(),
-            email: identity.email.clone(),
-            created_at: now,
-        })
+        let params = sql::identity_params(user_id, identity, now);
+        let id = self.insert_returning(sql::INSERT_IDENTITY, &params).await?;
+        Ok(identity.linked(id, user_id, now))
     }
 
     async fn create_user_with_identity(
@@ -106,27 +57,12 @@ impl IdentityStore for PgDatabase {
         let id = self
             .timed(&self.writes, async {
                 let mut tx = self.pool.begin().await?;
-                let params = [
-                    Param::Text(&user.username),
-                    Param::Text(&user.password_hash),
-                    Param::Text(&user.email),
-                    Param::Int(user.is_active.into()),
-                    Param::Int(user.is_staff.into()),
-                    Param::Int(user.is_superuser.into()),
-                    Param::Int(now),
-                ];
+                let params = sql::user_params(user, now);
                 let row = bind(sqlx::query(sql::INSERT_USER), &params)
                     .fetch_one(&mut *tx)
                     .await?;
                 let id = int(&row, 0)?;
-                let params = [
-                    Param::Int(id),
-                    Param::Text(&identity.provider),
-                    Param::Text(&identity.issuer),
-                    Param::Text(&identity.subject),
-                    Param::Text(&identity.email),
-                    Param::Int(now),
-                ];
+                let params = sql::identity_params(id, identity, now);
                 bind(sqlx::query(sql::INSERT_IDENTITY), &params)
                     .fetch_one(&mut *tx)
                     .await?;

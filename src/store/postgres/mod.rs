@@ -15,13 +15,17 @@
 //! connection, under the same deadline), so the first request after the
 //! database is back succeeds. Integer columns are
 //! `SMALLINT` (flags) or `BIGINT`; both are read as `i64`.
+//!
+//! Files: `conn.rs` (the pool's setup, the deadline and dead-connection
+//! rules, binding, row mapping, error classification: how a statement
+//! reaches the server), this file (the store traits: which statements a
+//! call runs), `counters.rs` (login failure counters), `identities.rs`
+//! (social login).
 
-use std::future::Future;
 use std::time::Duration;
 
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::query::Query;
-use sqlx::{ConnectOptions as _, Executor as _, PgConnection, Postgres, Row as _};
+use sqlx::postgres::PgPool;
+use sqlx::Row as _;
 
 use super::counters::FailureCounters;
 use super::error::StoreError;
@@ -29,18 +33,22 @@ use super::faults::FaultLog;
 use super::import::{self, ImportedToken, TokensImported, UsersImported};
 use super::migrate;
 use super::model::{
-    identity_from_columns, session_from_columns, storable, user_from_columns, AuditRecord,
-    Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation, RotationRules,
-    SessionLifetimes, SessionRecord, User,
+    storable, AuditRecord, Identity, NewIdentity, NewSession, NewUser, OutstandingToken, Rotation,
+    RotationRules, SessionLifetimes, SessionRecord, User,
 };
-use super::options::StoreOptions;
 use super::sql::{self, Param};
-use super::token_writes::{self, apply, Applied, Cell, Col, TokenWrite, TokenWriter, Tx};
+use super::token_writes::{self, Applied, TokenWrite, TokenWriter};
 use super::traits::{Database, IdentityStore, PoolStats, TokenStore, UserStore};
 use super::url::Backend;
+use conn::{
+    bind, classify, dead_connection, identity_from_row, int, session_from_row, user_from_row, PgTx,
+};
 
+mod conn;
 mod counters;
 mod identities;
+
+pub(super) use conn::diagnose;
 
 /// A PostgreSQL database behind a lazily connecting pool.
 pub(super) struct PgDatabase {
@@ -50,185 +58,6 @@ pub(super) struct PgDatabase {
     writes: std::sync::Arc<FaultLog>,
     /// Dead connections a read or a `BEGIN` may skip: the pool's size.
     retries: usize,
-}
-
-impl PgDatabase {
-    /// A pool for `target` (no connection is made until the first call).
-    pub(super) fn connect(target: PgConnectOptions, options: &StoreOptions) -> Self {
-        let statement_timeout_ms = options.statement_timeout.as_millis();
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.unwrap_or(10))
-            .min_connections(0)
-            .acquire_timeout(options.connect_timeout)
-            .test_before_acquire(false)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        format!("SET statement_timeout = {statement_timeout_ms}").as_str(),
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect_lazy_with(target.disable_statement_logging());
-        Self {
-            pool,
-            deadline: options.deadline(),
-            reads: std::sync::Arc::new(FaultLog::new("reads")),
-            writes: std::sync::Arc::new(FaultLog::new("writes")),
-            retries: options.max_connections.unwrap_or(10) as usize,
-        }
-    }
-
-    /// Runs one call under the client-side deadline; its fault (if any)
-    /// noted in `faults`.
-    async fn timed<T>(
-        &self,
-        faults: &FaultLog,
-        op: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T, StoreError> {
-        faults.observe(match tokio::time::timeout(self.deadline, op).await {
-            Ok(result) => result.map_err(classify),
-            Err(_) => Err(StoreError::deadline(self.deadline)),
-        })
-    }
-
-    /// Runs `attempt` again (on the pool's next connection) while it fails
-    /// with an error `dead` says is a dead connection that did nothing, at
-    /// most once per pooled connection.
-    async fn skipping_dead<T, F>(
-        &self,
-        dead: fn(&sqlx::Error) -> bool,
-        mut attempt: impl FnMut() -> F,
-    ) -> Result<T, sqlx::Error>
-    where
-        F: Future<Output = Result<T, sqlx::Error>>,
-    {
-        let mut skipped = 0;
-        loop {
-            match attempt().await {
-                Err(e) if dead(&e) && skipped < self.retries => skipped += 1,
-                answer => return answer,
-            }
-        }
-    }
-
-    /// One statement; rows affected.
-    async fn execute(&self, query: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        self.timed(
-            &self.writes,
-            self.skipping_dead(ended_before, || async {
-                let done = bind(sqlx::query(query), params).execute(&self.pool).await?;
-                Ok(done.rows_affected())
-            }),
-        )
-        .await
-    }
-
-    /// A query's first row, if any.
-    async fn fetch(
-        &self,
-        query: &'static str,
-        params: &[Param<'_>],
-    ) -> Result<Option<PgRow>, StoreError> {
-        self.timed(
-            &self.reads,
-            self.skipping_dead(dead_connection, || {
-                bind(sqlx::query(query), params).fetch_optional(&self.pool)
-            }),
-        )
-        .await
-    }
-
-    /// The first row a write returns (`INSERT … RETURNING`): repeated only
-    /// when the server said it had ended the session before it.
-    async fn fetch_written(
-        &self,
-        query: &'static str,
-        params: &[Param<'_>],
-    ) -> Result<Option<PgRow>, StoreError> {
-        self.timed(
-            &self.writes,
-            self.skipping_dead(ended_before, || {
-                bind(sqlx::query(query), params).fetch_optional(&self.pool)
-            }),
-        )
-        .await
-    }
-
-    async fn user(
-        &self,
-        query: &'static str,
-        param: Param<'_>,
-    ) -> Result<Option<User>, StoreError> {
-        let row = self.fetch(query, &[param]).await?;
-        row.as_ref()
-            .map(user_from_row)
-            .transpose()
-            .map_err(classify)
-    }
-
-    async fn token_write(&self, op: TokenWrite) -> Result<Applied, StoreError> {
-        self.timed(&self.writes, async {
-            if let TokenWrite::Record(_) = &op {
-                // One statement, no transaction.
-                return self
-                    .skipping_dead(ended_before, || async {
-                        let mut conn = self.pool.acquire().await?;
-                        apply(&mut PgTx(&mut conn), &op).await
-                    })
-                    .await;
-            }
-            let mut tx = self
-                .skipping_dead(dead_connection, || self.pool.begin())
-                .await?;
-            let applied = apply(&mut PgTx(&mut tx), &op).await?;
-            tx.commit().await?;
-            Ok(applied)
-        })
-        .await
-    }
-}
-
-/// One direct connection to `target`, to say why the pool cannot connect
-/// (see [`super::diagnose`]); `None` when it connects.
-pub(super) async fn diagnose(target: &PgConnectOptions, timeout: Duration) -> Option<String> {
-    use sqlx::Connection as _;
-    let place = format!(
-        "PostgreSQL at {}:{} (database {:?}, user {:?})",
-        target.get_host(),
-        target.get_port(),
-        target.get_database().unwrap_or_default(),
-        target.get_username()
-    );
-    match tokio::time::timeout(timeout, PgConnection::connect_with(target)).await {
-        Ok(Ok(conn)) => {
-            let _ = conn.close().await;
-            None
-        }
-        Ok(Err(e)) => Some(format!("cannot connect to {place}: {e}")),
-        Err(_) => Some(format!(
-            "cannot connect to {place}: no answer within {timeout:?}"
-        )),
-    }
-}
-
-/// Whether `e` is the connection failing (closed, reset) rather than the
-/// statement: a read or a `BEGIN` that failed so did nothing and may be
-/// repeated on another connection.
-/// Besides I/O errors, [`ended_before`].
-fn dead_connection(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Io(_)) || ended_before(e)
-}
-
-/// PostgreSQL's own notice that it had ended the session before our
-/// statement (`57P01` admin shutdown, `57P02` crash shutdown), read as the
-/// answer to it: the statement was not run, even a write may be repeated.
-fn ended_before(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P01" | "57P02")),
-        _ => false,
-    }
 }
 
 /// Moves the `users.id` identity past the largest id (after an import with
@@ -242,118 +71,18 @@ const ADVANCE_USER_IDS: &str = "SELECT setval(q.s::regclass, GREATEST(\
 /// Whether the session may write (`on` on a standby).
 const TRANSACTION_READ_ONLY: &str = "SHOW transaction_read_only";
 
-/// Binds `params` in `$n` order.
-fn bind<'q>(
-    mut query: Query<'q, Postgres, PgArguments>,
-    params: &[Param<'q>],
-) -> Query<'q, Postgres, PgArguments> {
-    for param in params {
-        query = match *param {
-            Param::Int(v) => query.bind(v),
-            Param::OptInt(v) => query.bind(v),
-            Param::Text(v) => query.bind(v),
-            Param::OptText(v) => query.bind(v),
-        };
-    }
-    query
-}
-
-/// An integer column of any width (flags are `SMALLINT`).
-fn int(row: &PgRow, index: usize) -> Result<i64, sqlx::Error> {
-    row.try_get_unchecked(index)
-}
-
-fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
-    Ok(user_from_columns((
-        int(row, 0)?,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
-        row.try_get(4)?,
-        row.try_get(5)?,
-        int(row, 6)?,
-        int(row, 7)?,
-        int(row, 8)?,
-        int(row, 9)?,
-        row.try_get_unchecked(10)?,
-    )))
-}
-
-fn session_from_row(row: &PgRow) -> Result<SessionRecord, sqlx::Error> {
-    Ok(session_from_columns((
-        row.try_get(0)?,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
-        row.try_get(4)?,
-        row.try_get(5)?,
-        row.try_get(6)?,
-        row.try_get(7)?,
-    )))
-}
-
-/// A pooled connection or a transaction as a [`Tx`] for the token writes.
-struct PgTx<'c>(&'c mut PgConnection);
-
-impl Tx for PgTx<'_> {
-    type Error = sqlx::Error;
-
-    async fn execute(
-        &mut self,
+impl PgDatabase {
+    async fn user(
+        &self,
         query: &'static str,
-        params: &[Param<'_>],
-    ) -> Result<u64, sqlx::Error> {
-        let done = bind(sqlx::query(query), params)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(done.rows_affected())
+        param: Param<'_>,
+    ) -> Result<Option<User>, StoreError> {
+        let row = self.fetch(query, &[param]).await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()
+            .map_err(classify)
     }
-
-    async fn fetch(
-        &mut self,
-        query: &'static str,
-        params: &[Param<'_>],
-        cols: &'static [Col],
-    ) -> Result<Option<Vec<Cell>>, sqlx::Error> {
-        let rows = bind(sqlx::query(query), params)
-            .fetch_all(&mut *self.0)
-            .await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let mut cells = Vec::with_capacity(cols.len());
-        for (i, col) in cols.iter().enumerate() {
-            cells.push(match col {
-                Col::Int => Cell::Int(row.try_get_unchecked(i)?),
-                Col::Text => Cell::Text(row.try_get(i)?),
-            });
-        }
-        Ok(Some(cells))
-    }
-}
-
-/// Classifies a sqlx error: pool timeouts, I/O, TLS and the connection
-/// (08), shutdown (57) and too-many-connections (53300) classes are
-/// [`StoreError::Unavailable`]; a unique violation is
-/// [`StoreError::Conflict`]; anything else [`StoreError::Other`].
-fn classify(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(transient) => {
-            StoreError::Unavailable(e.to_string())
-        }
-        _ => StoreError::Other(e.to_string()),
-    }
-}
-
-/// PostgreSQL connection / shutdown / too-many-connections SQLSTATEs.
-fn transient(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57") || code == "53300"
 }
 
 #[async_trait::async_trait]
@@ -516,16 +245,8 @@ impl TokenStore for PgDatabase {
         user_id: i64,
         now: i64,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        let rows = self
-            .timed(
-                &self.reads,
-                bind(
-                    sqlx::query(sql::LIVE_SESSIONS_OF_USER),
-                    &[Param::Int(user_id), Param::Int(now)],
-                )
-                .fetch_all(&self.pool),
-            )
-            .await?;
+        let params = [Param::Int(user_id), Param::Int(now)];
+        let rows = self.fetch_all(sql::LIVE_SESSIONS_OF_USER, &params).await?;
         rows.iter()
             .map(session_from_row)
             .collect::<Result<_, _>>()
@@ -533,26 +254,14 @@ impl TokenStore for PgDatabase {
     }
 
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
-        let mut total = 0;
-        loop {
-            let params = [Param::Int(now), Param::Int(batch)];
-            let deleted = self.execute(sql::FLUSH_EXPIRED_BATCH, &params).await?;
-            total += deleted;
-            if deleted < batch as u64 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        loop {
-            let params = [Param::Int(now), Param::Int(batch)];
-            let deleted = self
-                .execute(sql::FLUSH_EXPIRED_SESSIONS_BATCH, &params)
-                .await?;
-            if deleted < batch as u64 {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
+        let params = [Param::Int(now), Param::Int(batch)];
+        let total = sql::in_batches(batch, || self.execute(sql::FLUSH_EXPIRED_BATCH, &params));
+        let total = total.await?;
+        sql::in_batches(batch, || {
+            self.execute(sql::FLUSH_EXPIRED_SESSIONS_BATCH, &params)
+        })
+        .await?;
+        Ok(total)
     }
 
     async fn token_counts(&self) -> Result<(i64, i64), StoreError> {
@@ -612,12 +321,7 @@ impl Database for PgDatabase {
     }
 
     async fn ready(&self) -> Result<(), StoreError> {
-        let rows = self
-            .timed(
-                &self.reads,
-                sqlx::query(sql::APPLIED_MIGRATIONS).fetch_all(&self.pool),
-            )
-            .await?;
+        let rows = self.fetch_all(sql::APPLIED_MIGRATIONS, &[]).await?;
         let applied = rows
             .iter()
             .map(|row| int(row, 0))
@@ -631,22 +335,9 @@ impl Database for PgDatabase {
     }
 
     async fn create_user(&self, new: &NewUser, now: i64) -> Result<User, StoreError> {
-        let params = [
-            Param::Text(&new.username),
-            Param::Text(&new.password_hash),
-            Param::Text(&new.email),
-            Param::Int(new.is_active.into()),
-            Param::Int(new.is_staff.into()),
-            Param::Int(new.is_superuser.into()),
-            Param::Int(now),
-        ];
-        let row = self.fetch_written(sql::INSERT_USER, &params).await?;
-        let id = row
-            .as_ref()
-            .map(|row| int(row, 0))
-            .transpose()
-            .map_err(classify)?
-            .ok_or_else(|| StoreError::Other("INSERT … RETURNING returned nothing".into()))?;
+        let id = self
+            .insert_returning(sql::INSERT_USER, &sql::user_params(new, now))
+            .await?;
         self.user_by_id(id)
             .await?
             .ok_or_else(|| StoreError::Other("user vanished".into()))
@@ -728,22 +419,14 @@ impl Database for PgDatabase {
     }
 
     async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
-        let mut total = 0;
-        loop {
-            let params = [Param::Int(before), Param::Int(batch)];
-            let deleted = self.execute(sql::FLUSH_AUDIT_BATCH, &params).await?;
-            total += deleted;
-            if deleted < batch as u64 {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
+        let params = [Param::Int(before), Param::Int(batch)];
+        sql::in_batches(batch, || self.execute(sql::FLUSH_AUDIT_BATCH, &params)).await
     }
 
     async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        let read =
-            bind(sqlx::query(sql::RECENT_AUDIT_EVENTS), &[Param::Int(limit)]).fetch_all(&self.pool);
-        let rows = self.timed(&self.reads, read).await?;
+        let rows = self
+            .fetch_all(sql::RECENT_AUDIT_EVENTS, &[Param::Int(limit)])
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(AuditRecord {

@@ -12,7 +12,9 @@ use std::time::Duration;
 use rusqlite::{ffi, Connection, OpenFlags, Statement};
 
 use super::super::error::StoreError;
-use super::super::model::{session_from_columns, user_from_columns, SessionRecord, User};
+use super::super::model::{
+    identity_from_columns, session_from_columns, user_from_columns, Identity, SessionRecord, User,
+};
 use super::super::sql::Param;
 use super::super::token_writes::{Cell, Col};
 use super::super::url::{create_private, Access};
@@ -126,6 +128,24 @@ pub(super) fn query_opt<T>(
     }
 }
 
+/// Runs a query (or a `DELETE … RETURNING`) to its end and reads every
+/// row with `read`.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
 /// Runs a query (or an `INSERT … RETURNING`) to its end and reads the
 /// columns of its first row, each as `cols` says, if there is a row.
 pub(super) fn fetch_cells(
@@ -172,33 +192,17 @@ pub(super) fn insert_returning(
 
 /// A session from a row of the shared session columns.
 pub(super) fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
-    Ok(session_from_columns((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-    )))
+    Ok(session_from_columns(row.try_into()?))
 }
 
 /// A user from a row of the shared user columns.
 pub(super) fn user_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(user_from_columns((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-        row.get(8)?,
-        row.get(9)?,
-        row.get(10)?,
-    )))
+    Ok(user_from_columns(row.try_into()?))
+}
+
+/// An identity from a row of the shared identity columns.
+pub(super) fn identity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Identity> {
+    Ok(identity_from_columns(row.try_into()?))
 }
 
 /// The extended result code of a SQLite failure, if it is one.

@@ -4,40 +4,12 @@
 
 use rusqlite::Connection;
 
-use super::conn::{self, execute, insert_returning, query_opt, user_row};
+use super::conn::{execute, identity_row, insert_returning, query_all, query_opt, user_row};
 use super::SqliteDatabase;
 use crate::store::error::StoreError;
-use crate::store::model::{identity_from_columns, Identity, NewIdentity, NewUser, User};
+use crate::store::model::{Identity, NewIdentity, NewUser, User};
 use crate::store::sql::{self, Param};
 use crate::store::traits::IdentityStore;
-
-fn identity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Identity> {
-    Ok(identity_from_columns((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    )))
-}
-
-fn all<T>(
-    conn: &Connection,
-    query: &str,
-    params: &[Param<'_>],
-    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(query)?;
-    conn::bind(&mut stmt, params)?;
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(read(row)?);
-    }
-    Ok(out)
-}
 
 /// Inserts the identity and reads it back, on the writer's connection.
 fn insert_identity(
@@ -46,24 +18,9 @@ fn insert_identity(
     identity: &NewIdentity,
     now: i64,
 ) -> rusqlite::Result<Identity> {
-    let params = [
-        Param::Int(user_id),
-        Param::Text(&identity.provider),
-        Param::Text(&identity.issuer),
-        Param::Text(&identity.subject),
-        Param::Text(&identity.email),
-        Param::Int(now),
-    ];
+    let params = sql::identity_params(user_id, identity, now);
     let id = insert_returning(conn, sql::INSERT_IDENTITY, &params)?;
-    Ok(Identity {
-        id,
-        user_id,
-        provider: identity.provider.clone(),
-        issuer: identity.issuer.clone(),
-        subject: identity.subject.clone(),
-        email: identity.email.clone(),
-        created_at: now,
-    })
+    Ok(identity.linked(id, user_id, now))
 }
 
 #[async_trait::async_trait]
@@ -77,7 +34,7 @@ impl IdentityStore for SqliteDatabase {
 
     async fn identities_of(&self, user_id: i64) -> Result<Vec<Identity>, StoreError> {
         self.reader.read(|conn| {
-            all(
+            query_all(
                 conn,
                 sql::IDENTITIES_OF_USER,
                 &[Param::Int(user_id)],
@@ -88,7 +45,7 @@ impl IdentityStore for SqliteDatabase {
 
     async fn users_by_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
         self.reader
-            .read(|conn| all(conn, sql::USERS_BY_EMAIL, &[Param::Text(email)], user_row))
+            .read(|conn| query_all(conn, sql::USERS_BY_EMAIL, &[Param::Text(email)], user_row))
     }
 
     async fn link_identity(
@@ -113,16 +70,7 @@ impl IdentityStore for SqliteDatabase {
         self.writer
             .run(move |conn| {
                 let tx = conn.transaction()?;
-                let params = [
-                    Param::Text(&new.username),
-                    Param::Text(&new.password_hash),
-                    Param::Text(&new.email),
-                    Param::Int(new.is_active.into()),
-                    Param::Int(new.is_staff.into()),
-                    Param::Int(new.is_superuser.into()),
-                    Param::Int(now),
-                ];
-                let id = insert_returning(&tx, sql::INSERT_USER, &params)?;
+                let id = insert_returning(&tx, sql::INSERT_USER, &sql::user_params(&new, now))?;
                 insert_identity(&tx, id, &identity, now)?;
                 let user = query_opt(&tx, sql::USER_BY_ID, &[Param::Int(id)], user_row)?
                     .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
@@ -176,7 +124,7 @@ impl IdentityStore for SqliteDatabase {
             .writer
             .run(move |conn| {
                 let params = [Param::Text(&key_hash), Param::Text(&kind)];
-                let rows = all(conn, sql::TAKE_PENDING, &params, |row| {
+                let rows = query_all(conn, sql::TAKE_PENDING, &params, |row| {
                     Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
                 })?;
                 Ok(rows.into_iter().next())

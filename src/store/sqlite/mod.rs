@@ -40,7 +40,8 @@ use super::token_writes::{self, Applied, TokenWrite, TokenWriter};
 use super::traits::{Database, PoolStats, TokenStore, UserStore};
 use super::url::{create_private, Access, Backend, SqliteTarget};
 use conn::{
-    classify_code, execute, insert_returning, query_opt, session_row, user_row, FileConfig,
+    classify_code, execute, insert_returning, query_all, query_opt, session_row, user_row,
+    FileConfig,
 };
 use reader::Reader;
 use writer::Writer;
@@ -108,6 +109,21 @@ impl SqliteDatabase {
             })
             .await
             .map(|rows| rows == 1)
+    }
+}
+
+impl SqliteDatabase {
+    /// One batch of a `FLUSH_*_BATCH` delete (`$1`: cutoff, `$2`: batch)
+    /// on the writer; rows deleted.
+    async fn delete_batch(
+        &self,
+        query: &'static str,
+        cutoff: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .run(move |conn| execute(conn, query, &[Param::Int(cutoff), Param::Int(batch)]))
+            .await
     }
 }
 
@@ -307,53 +323,21 @@ impl TokenStore for SqliteDatabase {
         user_id: i64,
         now: i64,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        self.reader.read(|conn| {
-            let mut stmt = conn.prepare_cached(sql::LIVE_SESSIONS_OF_USER)?;
-            conn::bind(&mut stmt, &[Param::Int(user_id), Param::Int(now)])?;
-            let mut rows = stmt.raw_query();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(session_row(row)?);
-            }
-            Ok(out)
-        })
+        let params = [Param::Int(user_id), Param::Int(now)];
+        self.reader
+            .read(|conn| query_all(conn, sql::LIVE_SESSIONS_OF_USER, &params, session_row))
     }
 
     async fn flush_expired(&self, now: i64, batch: i64) -> Result<u64, StoreError> {
-        let mut total = 0;
-        loop {
-            let deleted = self
-                .writer
-                .run(move |conn| {
-                    execute(
-                        conn,
-                        sql::FLUSH_EXPIRED_BATCH,
-                        &[Param::Int(now), Param::Int(batch)],
-                    )
-                })
-                .await?;
-            total += deleted;
-            if deleted < batch as u64 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        loop {
-            let deleted = self
-                .writer
-                .run(move |conn| {
-                    execute(
-                        conn,
-                        sql::FLUSH_EXPIRED_SESSIONS_BATCH,
-                        &[Param::Int(now), Param::Int(batch)],
-                    )
-                })
-                .await?;
-            if deleted < batch as u64 {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
+        let total = sql::in_batches(batch, || {
+            self.delete_batch(sql::FLUSH_EXPIRED_BATCH, now, batch)
+        });
+        let total = total.await?;
+        sql::in_batches(batch, || {
+            self.delete_batch(sql::FLUSH_EXPIRED_SESSIONS_BATCH, now, batch)
+        })
+        .await?;
+        Ok(total)
     }
 
     async fn token_counts(&self) -> Result<(i64, i64), StoreError> {
@@ -446,24 +430,10 @@ impl Database for SqliteDatabase {
     }
 
     async fn flush_audit(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
-        let mut total = 0;
-        loop {
-            let deleted = self
-                .writer
-                .run(move |conn| {
-                    execute(
-                        conn,
-                        sql::FLUSH_AUDIT_BATCH,
-                        &[Param::Int(before), Param::Int(batch)],
-                    )
-                })
-                .await?;
-            total += deleted;
-            if deleted < batch as u64 {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
-        }
+        sql::in_batches(batch, || {
+            self.delete_batch(sql::FLUSH_AUDIT_BATCH, before, batch)
+        })
+        .await
     }
 
     async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
@@ -488,16 +458,7 @@ impl Database for SqliteDatabase {
         let new = new.clone();
         self.writer
             .run(move |conn| {
-                let params = [
-                    Param::Text(&new.username),
-                    Param::Text(&new.password_hash),
-                    Param::Text(&new.email),
-                    Param::Int(new.is_active.into()),
-                    Param::Int(new.is_staff.into()),
-                    Param::Int(new.is_superuser.into()),
-                    Param::Int(now),
-                ];
-                let id = insert_returning(conn, sql::INSERT_USER, &params)?;
+                let id = insert_returning(conn, sql::INSERT_USER, &sql::user_params(&new, now))?;
                 query_opt(conn, sql::USER_BY_ID, &[Param::Int(id)], user_row)?
                     .ok_or(rusqlite::Error::QueryReturnedNoRows)
             })
