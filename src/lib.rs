@@ -13,11 +13,14 @@
 //! - [`service`]: obtain, refresh, verify, blacklist, authenticate — no HTTP.
 //! - [`store`]: users, outstanding and blacklisted tokens (SQLite / PostgreSQL).
 //! - [`password`]: argon2id, Django hash formats, the bounded hashing pool.
-//! - [`http`]: the endpoints and the router; [`auth`]: extractors.
+//! - [`http`]: the endpoints and the router; [`http::auth`]: extractors.
 //! - [`server`]: the serving loop of the binary: timeouts, connection cap, signals.
 //! - [`metrics`]: Prometheus series from the service's events and per-route request counts.
 //! - [`error`]: every client-visible error and its one mapping to HTTP.
 //! - [`django_import`]: moving from Django: users and the token blacklist, idempotently.
+//!
+//! A server in a few lines (compiled, not run: it serves until stopped; the
+//! runnable examples are in `examples/`):
 //!
 //! ```no_run
 //! use simplejwt::{http::{app, AppState}, password::{HasherConfig, PasswordHasher},

@@ -310,7 +310,7 @@ def login(base):
 
 def minted_pair(workdir, profile="default"):
     """alice's (access, refresh), signed with the profile's key by
-    examples/mint_tokens — valid on every target, and obtained without a
+    bench/tools/mint_tokens.rs — valid on every target, and obtained without a
     login, so no password hash runs before a scenario (it would add the
     hashing memory to the RSS of scenarios that never hash)."""
     pair = []
@@ -723,7 +723,7 @@ def side_by_side_report(results, meta):
         f"({env('CONFORMANCE_BACKEND', 'sqlite')}); **reference** = djangorestframework-simplejwt 5.5.1 via "
         f"simplejwt.sh, gunicorn {os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} "
         f"{os.environ.get('GUNICORN_WORKERS', '2')} workers × {os.environ.get('GUNICORN_THREADS', '4')} threads; "
-        f"**ceiling** = examples/ceiling.rs (bare axum, same JSON), **ceiling-decode** = the same plus one "
+        f"**ceiling** = bench/tools/ceiling.rs (bare axum, same JSON), **ceiling-decode** = the same plus one "
         f"HS256 decode (jsonwebtoken)",
         f"- scenarios: {', '.join(meta['scenarios'])}; profile `default` except refresh_rotate (profile "
         f"`rotate`: ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION, a fresh minted token per request); "
@@ -1001,7 +1001,7 @@ def cost_growth_report(rows, flush, meta):
     lines += [
         f"- loadavg after: {meta['load_after']}",
         f"- server: `simplejwt serve` (SQLite, profile `default`) started directly on a database seeded by "
-        f"examples/seed_tokens.rs with N outstanding rows, {float(env('BLACKLISTED_FRACTION', '0.5')) * 100:.0f} % "
+        f"bench/tools/seed_tokens.rs with N outstanding rows, {float(env('BLACKLISTED_FRACTION', '0.5')) * 100:.0f} % "
         f"blacklisted, {float(env('EXPIRED_FRACTION', '0')) * 100:.0f} % expired",
         "- blacklist: POST /api/token/blacklist/ with a fresh minted refresh token per request (each adds one "
         "outstanding and one blacklisted row, so the tables grow during that scenario: see rows at end)",

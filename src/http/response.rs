@@ -6,7 +6,7 @@
 //! nowhere else. A 401 always carries a challenge: [`AuthError`]'s own
 //! response names the default scheme (`Bearer realm="api"`), so a library
 //! user's handler that returns one is answered correctly under the default
-//! `AUTH_HEADER_TYPES`; with other header types, [`ChallengeLayer`] (applied
+//! `AUTH_HEADER_TYPES`; with other header types, [`fix_challenge`] (applied
 //! by [`super::router`] and [`super::app`]) rewrites it from the settings, and
 //! the extractors, which hold the settings, answer with the configured one.
 //! Internal causes are logged where they are converted and never reach a body.

@@ -9,7 +9,7 @@
 //! - a connection must send its first byte within the header-read timeout,
 //!   and hyper then bounds each HTTP/1.1 request head by the same timeout;
 //! - a connection with no request in progress is closed after the idle
-//!   timeout ([`connections`]);
+//!   timeout (`connections.rs`);
 //! - each request has a deadline ([`Limits::request_timeout`], applied by
 //!   the router per route so that the 408 is logged and counted like any
 //!   answer: `crate::http::AppState::request_timeout`);

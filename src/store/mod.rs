@@ -17,7 +17,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`connect`], re-exports |
-//! | `sqlite/`, `postgres.rs` | the two implementations |
+//! | `sqlite/`, `postgres/` | the two implementations (each: `conn.rs` how a statement runs, `mod.rs` the store traits, `identities.rs` social login) |
 //! | `migrate.rs` | sqlx's migrator, both databases |
 //! | `import.rs` | [`Database::import_users`] / [`Database::import_tokens`] logic, once, over the same `Tx` |
 //! | `token_writes.rs` | record / blacklist / rotate, written once over a small `Tx` trait |
@@ -29,10 +29,13 @@
 //! Exactly-once rotation is enforced by the database, not by a lock in this
 //! process: see [`TokenStore`].
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
 //! use simplejwt::store::{connect, Database, StoreOptions, TokenStore, UserStore};
-//! # async fn run() -> Result<(), simplejwt::store::StoreError> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), simplejwt::store::StoreError> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # std::env::set_current_dir(dir.path()).unwrap();
 //! let db: Arc<dyn Database> = connect("sqlite://app.sqlite3", &StoreOptions::default()).await?;
 //! db.migrate().await?;
 //! let users: Arc<dyn UserStore> = db.clone(); // trait upcasting

@@ -143,8 +143,8 @@ pub fn cap(claims: &mut Claims, name: &str, deadline: i64) {
 }
 
 /// simplejwt's `Token.check_exp(claim)`: the claim must be present
-/// ("Token has no '<claim>' claim"), a number, and later than `now - leeway`
-/// ("Token '<claim>' claim has expired").
+/// (`Token has no '<claim>' claim`), a number, and later than `now - leeway`
+/// (`Token '<claim>' claim has expired`).
 pub fn check_exp(
     settings: &Settings,
     claims: &Claims,

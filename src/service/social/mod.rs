@@ -1,6 +1,6 @@
 //! Social login (issue 21): sign in with an OpenID Connect provider and get
 //! the same token pair — the same session — as a password login
-//! ([`AuthService::issue_pair`], `obtain.rs`), so the rest of the API does
+//! (`AuthService::issue_pair`, `obtain.rs`), so the rest of the API does
 //! not care how a user signed in.
 //!
 //! Two ways in, one rule for who the person is:

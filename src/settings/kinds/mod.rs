@@ -2,7 +2,7 @@
 //! (environment variables, TOML values, `from_pairs`), written back as text
 //! (`simplejwt check`, the README table), bounded, and read.
 //!
-//! A setting's declaration names its kind (see [`super::declare`]), so the
+//! A setting's declaration names its kind (see `settings/declare.rs`), so the
 //! rule "what text is a valid lifetime" lives here once, whatever setting
 //! uses it. Every parser refuses rather than guesses: an absurd duration, an
 //! empty claim name or an empty secret is an error that names the setting.

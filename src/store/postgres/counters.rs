@@ -29,8 +29,10 @@ impl FailureCounters for PgDatabase {
     }
 
     async fn record(&self, key: &str, now_ms: i64, since_ms: i64) -> Result<Failures, StoreError> {
+        // An upsert that counts: repeated only when the server said it had
+        // not run it (a read's retry on an I/O error could count twice).
         let row = self
-            .fetch(
+            .fetch_written(
                 sql::FAILURES_RECORD,
                 &[Param::Text(key), Param::Int(now_ms), Param::Int(since_ms)],
             )

@@ -56,7 +56,9 @@ impl IdentityStore for PgDatabase {
     ) -> Result<User, StoreError> {
         let id = self
             .timed(&self.writes, async {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self
+                    .skipping_dead(dead_connection, || self.pool.begin())
+                    .await?;
                 let params = sql::user_params(user, now);
                 let row = bind(sqlx::query(sql::INSERT_USER), &params)
                     .fetch_one(&mut *tx)

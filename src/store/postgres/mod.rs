@@ -407,7 +407,9 @@ impl Database for PgDatabase {
 
     async fn record_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
         let write = async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self
+                .skipping_dead(dead_connection, || self.pool.begin())
+                .await?;
             for e in events {
                 bind(sqlx::query(sql::INSERT_AUDIT_EVENT), &sql::audit_params(e))
                     .execute(&mut *tx)
