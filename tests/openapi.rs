@@ -404,3 +404,26 @@ async fn real_answers_validate_against_the_document() {
     let options = app.send(bare("OPTIONS", "/api/token/refresh/")).await;
     conforms(&doc, "options", "/api/token/refresh/", &options);
 }
+
+#[tokio::test]
+async fn a_request_deadline_documents_its_408() {
+    let app = app(TestDb::sqlite(), &[]).await;
+    let doc = |timeout: Option<std::time::Duration>| {
+        let mut state = AppState::new(app.service.clone());
+        state.request_timeout = timeout;
+        serde_json::to_value(server_routes(state).openapi_document()).unwrap()
+    };
+    let without = doc(None);
+    assert!(without["paths"]["/api/token/"]["post"]["responses"]
+        .get("408")
+        .is_none());
+    let with = doc(Some(std::time::Duration::from_secs(5)));
+    for (path, item) in with["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert_eq!(
+                op["responses"]["408"]["$ref"], "#/components/responses/RequestTimeout",
+                "{method} {path}"
+            );
+        }
+    }
+}

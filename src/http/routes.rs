@@ -527,7 +527,8 @@ impl Routes {
     /// table's settings (what [`Routes::openapi`] serves once the table is
     /// finished).
     pub fn openapi_document(&self) -> utoipa::openapi::OpenApi {
-        openapi::document(self.state.service.settings(), self.mounted())
+        let timeout = self.state.request_timeout.is_some();
+        openapi::document(self.state.service.settings(), timeout, self.mounted())
     }
 
     /// The paths mounted so far.
@@ -545,7 +546,9 @@ impl Routes {
     /// every 401. Unknown paths fall through (to the enclosing app's fallback).
     pub fn into_router(self) -> Router {
         if let Some(cell) = &self.schema {
-            let json = openapi::document_json(self.state.service.settings(), self.mounted());
+            let timeout = self.state.request_timeout.is_some();
+            let json =
+                openapi::document_json(self.state.service.settings(), timeout, self.mounted());
             let _ = cell.set(Bytes::from(json));
         }
         let challenge = challenge(self.state.service.settings());

@@ -65,7 +65,7 @@ const JSON: &str = "application/json";
 
 /// The error answers, described once (`components.responses`): status,
 /// name, description, schema name, whether it carries `Retry-After`.
-const ERRORS: [(&str, &str, &str, &str, bool); 11] = [
+const ERRORS: [(&str, &str, &str, &str, bool); 12] = [
     (
         "400",
         "BadRequest",
@@ -114,6 +114,13 @@ const ERRORS: [(&str, &str, &str, &str, bool); 11] = [
         false,
     ),
     (
+        "408",
+        "RequestTimeout",
+        "`SIMPLEJWT_REQUEST_TIMEOUT` passed before the answer was ready.",
+        "Detail",
+        false,
+    ),
+    (
         "409",
         "Conflict",
         "The identity or account is in the way (`{\"detail\", \"code\"}`).",
@@ -152,15 +159,23 @@ const ERRORS: [(&str, &str, &str, &str, bool); 11] = [
 ];
 
 /// The OpenAPI 3.1 document of `mounted` (path templates as axum writes
-/// them, which are OpenAPI's) under `settings`.
+/// them, which are OpenAPI's) under `settings`; `timeout`: every route has
+/// a deadline (`SIMPLEJWT_REQUEST_TIMEOUT`, answered 408).
 pub fn document<'a>(
     settings: &Settings,
+    timeout: bool,
     mounted: impl IntoIterator<Item = (&'a str, RouteKind)>,
 ) -> OpenApi {
     let mut paths = Paths::new();
     for (path, kind) in mounted {
         for (method, op) in operations(settings, path, kind) {
-            let op = with_id(op, &method, path);
+            let mut op = with_id(op, &method, path);
+            if timeout {
+                op.responses.responses.insert(
+                    "408".to_owned(),
+                    RefOr::Ref(Ref::from_response_name("RequestTimeout")),
+                );
+            }
             paths.add_path_operation(path, vec![method], op);
         }
     }
@@ -184,9 +199,10 @@ pub fn document<'a>(
 /// The document as JSON bytes.
 pub fn document_json<'a>(
     settings: &Settings,
+    timeout: bool,
     mounted: impl IntoIterator<Item = (&'a str, RouteKind)>,
 ) -> Vec<u8> {
-    serde_json::to_vec(&document(settings, mounted)).unwrap_or_else(|_| b"{}".to_vec())
+    serde_json::to_vec(&document(settings, timeout, mounted)).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// `operationId`: the method and the path, e.g. `post_api_token_refresh`.
