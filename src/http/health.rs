@@ -26,7 +26,7 @@ use crate::service::AuthService;
 pub const ALLOW: &str = "GET, HEAD";
 
 /// The body of a probe that succeeds.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// `"ok"` (`/healthz`) or `"ready"` (`/readyz`).
     pub status: &'static str,

@@ -16,6 +16,8 @@
 //! - `negotiate`: content negotiation and security headers for every answer.
 //! - [`cookies`], [`csrf`]: browser sessions (`AUTH_COOKIE`): the tokens as
 //!   `HttpOnly` cookies, and the CSRF check of cookie-authenticated requests.
+//! - [`openapi`]: the OpenAPI 3.1 document of the mounted routes and
+//!   Swagger UI over it (`OPENAPI`).
 //! - [`oidc`]: social login with OpenID Connect providers (`OIDC_PROVIDERS`).
 //! - [`access_log`]: request ids and one access line per request.
 //! - [`metrics`]: requests counted per route, `GET /metrics` (with
@@ -36,6 +38,7 @@ pub mod metrics;
 mod negotiate;
 pub mod oauth;
 pub mod oidc;
+pub mod openapi;
 pub mod password_change;
 pub mod protected;
 pub mod response;
@@ -55,7 +58,7 @@ use axum::Router;
 
 pub use body::{Credentials, DrfBody, DrfFields, Login, RefreshField, TokenField, VerifyField};
 pub use response::{fix_challenge, AuthRejection, JsonAnswer};
-pub use routes::{Endpoint, RouteKind, Routes};
+pub use routes::{Endpoint, OidcRoute, RouteKind, Routes};
 
 use crate::metrics::Metrics;
 use crate::service::AuthService;
@@ -122,22 +125,12 @@ pub fn router(state: AppState, prefix: &str) -> Router {
         .into_router()
 }
 
-/// The whole server: token endpoints under `/api/token/` (with `logout/`;
-/// `revoke/` and `introspect/` with `OAUTH_TOKEN_ENDPOINTS`),
-/// `GET /api/protected/`, the device list at `/api/sessions/`, the password
-/// change at `/api/password/change/`, the probes `/healthz` and `/readyz`,
-/// with `OIDC_PROVIDERS` social login under `/api/oidc/` ([`oidc`]), with
-/// `AUTH_COOKIE` the example page at `/`
-/// ([`web`]), a redirect to the slashed path for paths missing their trailing
-/// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
-/// instead of a dropped connection if a handler panics, and request ids with
-/// one access line per request ([`access_log`]). With [`AppState::metrics`],
-/// every request is counted by route ([`metrics::layer`]) and, with
-/// [`AppState::metrics_route`], `GET /metrics` is mounted.
-pub fn app(state: AppState) -> Router {
-    let cookies = state.service.settings().auth_cookie();
-    let metrics = state.metrics.clone();
-    let metrics_route = metrics.is_some() && state.metrics_route;
+/// The route table of [`app`]: every route the server mounts under the
+/// state's settings (what the OpenAPI document describes).
+pub fn server_routes(state: AppState) -> Routes {
+    let settings = state.service.settings();
+    let (cookies, openapi) = (settings.auth_cookie(), settings.openapi());
+    let metrics_route = state.metrics.is_some() && state.metrics_route;
     let mut routes = Routes::new(state)
         .configured_token_endpoints("/api/token")
         .protected("/api/protected/")
@@ -152,7 +145,29 @@ pub fn app(state: AppState) -> Router {
     if cookies {
         routes = routes.web_page();
     }
-    let router = routes
+    if openapi {
+        routes = routes.openapi("/api/schema/", "/api/docs/");
+    }
+    routes
+}
+
+/// The whole server: token endpoints under `/api/token/` (with `logout/`;
+/// `revoke/` and `introspect/` with `OAUTH_TOKEN_ENDPOINTS`),
+/// `GET /api/protected/`, the device list at `/api/sessions/`, the password
+/// change at `/api/password/change/`, the probes `/healthz` and `/readyz`,
+/// with `OIDC_PROVIDERS` social login under `/api/oidc/` ([`oidc`]), with
+/// `OPENAPI` the OpenAPI document at `/api/schema/` and Swagger UI at
+/// `/api/docs/` ([`openapi`]), with
+/// `AUTH_COOKIE` the example page at `/`
+/// ([`web`]), a redirect to the slashed path for paths missing their trailing
+/// slash (Django's `APPEND_SLASH`), JSON 404s, security headers, a JSON 500
+/// instead of a dropped connection if a handler panics, and request ids with
+/// one access line per request ([`access_log`]). With [`AppState::metrics`],
+/// every request is counted by route ([`metrics::layer`]) and, with
+/// [`AppState::metrics_route`], `GET /metrics` is mounted.
+pub fn app(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    let router = server_routes(state)
         .into_router_with_fallback()
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

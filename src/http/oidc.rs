@@ -97,7 +97,7 @@ pub struct CallbackQuery {
 }
 
 /// A linked identity as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IdentityView {
     /// Its id (what unlinking takes).
     pub id: i64,

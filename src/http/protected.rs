@@ -22,7 +22,7 @@ pub const DOC: ViewDoc = ViewDoc {
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// The welcome answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Welcome {
     /// `Welcome, <username>!`
     pub message: String,

@@ -15,6 +15,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthError, SocialError};
 use crate::settings::Settings;
@@ -51,37 +52,60 @@ impl<T: Serialize> IntoResponse for JsonAnswer<T> {
 }
 
 /// `{}`: the answer of verify and blacklist.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct Empty {}
 
-#[derive(Serialize)]
-struct Detail<'a> {
+/// `{"detail"}`: DRF's error body.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Detail<'a> {
+    /// What went wrong, in simplejwt's or DRF's words.
     detail: &'a str,
 }
 
-#[derive(Serialize)]
-struct DetailCode<'a> {
+/// `{"detail", "code"}`: simplejwt's error body with its code.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DetailCode<'a> {
+    /// What went wrong.
     detail: &'a str,
+    /// A stable code: `token_not_valid`, `user_inactive`, `throttled`, ...
     code: &'a str,
 }
 
-#[derive(Serialize)]
-struct TokenMessage<'a> {
+/// Why a bearer token failed as one token class.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenMessage<'a> {
+    /// `AccessToken`, `SlidingToken`, ...
     token_class: &'a str,
+    /// `access`, `sliding`, ...
     token_type: &'a str,
+    /// Why (`Token is expired`, ...).
     message: String,
 }
 
-#[derive(Serialize)]
-struct DetailCodeMessages<'a> {
+/// A bearer token valid as no accepted class: `{"detail", "code", "messages"}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DetailCodeMessages<'a> {
+    /// `Given token not valid for any token type`.
     detail: &'a str,
+    /// `token_not_valid`.
     code: &'a str,
+    /// One per class tried.
     messages: Vec<TokenMessage<'a>>,
 }
 
-#[derive(Serialize)]
-struct NonFieldErrors<'a> {
+/// `{"non_field_errors": ["..."]}`: DRF's error not tied to one field.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NonFieldErrors<'a> {
+    /// The message.
+    #[schema(value_type = Vec<String>)]
     non_field_errors: [&'a str; 1],
+}
+
+/// `{"error": "<code>"}`: an OAuth error (RFC 6749 §5.2).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OAuthErrorBody<'a> {
+    /// `invalid_request`, `unsupported_token_type`.
+    error: &'a str,
 }
 
 impl SocialError {
@@ -228,10 +252,7 @@ impl AuthError {
 /// An OAuth error answer (RFC 6749 §5.2, as RFC 7009 §2.2.1 and RFC 7662
 /// §2.3 use it): 400 `{"error": "<code>"}`.
 fn oauth_error(code: &str) -> Response {
-    json(
-        StatusCode::BAD_REQUEST,
-        &serde_json::json!({ "error": code }),
-    )
+    json(StatusCode::BAD_REQUEST, &OAuthErrorBody { error: code })
 }
 
 /// Whole seconds to wait, rounded up (`Retry-After` takes no fraction), at least 1.

@@ -5,12 +5,15 @@
 //! user mounts any subset ([`Routes::token_endpoints`] with a list of
 //! [`Endpoint`]s).
 
+use std::sync::{Arc, OnceLock};
+
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
+use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
 
 use super::csrf::{self, CsrfRule};
@@ -18,7 +21,7 @@ use super::metadata::ViewDoc;
 use super::negotiate::negotiate;
 use super::response::{challenge, fix_challenge, panic_response};
 use super::{
-    health, jwks, logout, metrics, oauth, oidc, password_change, protected, sessions,
+    health, jwks, logout, metrics, oauth, oidc, openapi, password_change, protected, sessions,
     token_blacklist, token_obtain, token_obtain_sliding, token_refresh, token_refresh_sliding,
     token_verify, AppState,
 };
@@ -241,8 +244,32 @@ pub enum RouteKind {
     Metrics,
     /// The example page and its files ([`super::web`], with `AUTH_COOKIE`).
     Page,
-    /// Social login (`OIDC_PROVIDERS`, [`super::oidc`]).
-    Oidc,
+    /// Social login (`OIDC_PROVIDERS`, [`super::oidc`]): which of its routes.
+    Oidc(OidcRoute),
+    /// The OpenAPI document (`OPENAPI`, [`super::openapi`]).
+    Schema,
+    /// Swagger UI and its files (`OPENAPI`, [`super::openapi::ui`]).
+    Docs,
+}
+
+/// The routes of social login ([`super::oidc`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OidcRoute {
+    /// `POST <prefix>/<provider>/token/`.
+    Token,
+    /// `POST <prefix>/exchange/`.
+    Exchange,
+    /// `GET <prefix>/<provider>/start/`.
+    Start,
+    /// `GET <prefix>/<provider>/callback/`.
+    Callback,
+    /// `POST <prefix>/<provider>/link/`.
+    Link,
+    /// `GET <prefix>/identities/`.
+    Identities,
+    /// `DELETE <prefix>/identities/<id>/`.
+    Unlink,
 }
 
 impl RouteKind {
@@ -250,7 +277,10 @@ impl RouteKind {
     /// not the operators' and documentation routes, whose clients send
     /// their own `Accept` (a Prometheus scraper, a browser loading a script).
     fn negotiated(self) -> bool {
-        !matches!(self, RouteKind::Metrics | RouteKind::Page)
+        !matches!(
+            self,
+            RouteKind::Metrics | RouteKind::Page | RouteKind::Schema | RouteKind::Docs
+        )
     }
 }
 
@@ -265,6 +295,9 @@ struct Mounted {
 pub struct Routes {
     state: AppState,
     routes: Vec<Mounted>,
+    /// The OpenAPI document's bytes, when [`Routes::openapi`] mounted it:
+    /// written once by [`Routes::into_router`], when every route is known.
+    schema: Option<Arc<OnceLock<Bytes>>>,
 }
 
 impl std::fmt::Debug for Routes {
@@ -279,6 +312,7 @@ impl Routes {
         Self {
             state,
             routes: Vec::new(),
+            schema: None,
         }
     }
 
@@ -395,31 +429,41 @@ impl Routes {
             (
                 format!("{prefix}/{{provider}}/token/"),
                 login(post(oidc::token)),
+                OidcRoute::Token,
             ),
-            (format!("{prefix}/exchange/"), login(post(oidc::exchange))),
+            (
+                format!("{prefix}/exchange/"),
+                login(post(oidc::exchange)),
+                OidcRoute::Exchange,
+            ),
             (
                 format!("{prefix}/{{provider}}/start/"),
                 no_store(get(oidc::start).fallback(oidc_other_method)),
+                OidcRoute::Start,
             ),
             (
                 format!("{prefix}/{{provider}}/callback/"),
                 no_store(get(oidc::callback).fallback(oidc_other_method)),
+                OidcRoute::Callback,
             ),
             (
                 format!("{prefix}/{{provider}}/link/"),
                 session(post(oidc::link)),
+                OidcRoute::Link,
             ),
             (
                 format!("{prefix}/identities/"),
                 session(get(oidc::identities)),
+                OidcRoute::Identities,
             ),
             (
                 format!("{prefix}/identities/{{id}}/"),
                 session(delete(oidc::unlink)),
+                OidcRoute::Unlink,
             ),
         ];
-        for (path, methods) in routes {
-            self.push(path, methods, RouteKind::Oidc);
+        for (path, methods, route) in routes {
+            self.push(path, methods, RouteKind::Oidc(route));
         }
         self
     }
@@ -459,6 +503,34 @@ impl Routes {
         self
     }
 
+    /// Mounts the OpenAPI 3.1 document of this table's routes at
+    /// `schema_path` (e.g. `/api/schema/`) and Swagger UI over it under
+    /// `docs_path` (e.g. `/api/docs/`), see [`openapi`]. The document
+    /// describes every route of the finished table, these included; it is
+    /// generated once, by [`Routes::into_router`].
+    pub fn openapi(mut self, schema_path: &str, docs_path: &str) -> Self {
+        let cell: Arc<OnceLock<Bytes>> = Arc::default();
+        let document = cell.clone();
+        let methods = get(move || {
+            let body = document.get().cloned().unwrap_or_default();
+            async move { openapi_answer(body) }
+        });
+        self.push(schema_path.to_owned(), methods, RouteKind::Schema);
+        for (path, methods) in openapi::ui::routes(docs_path, schema_path) {
+            self.push(path, methods, RouteKind::Docs);
+        }
+        self.schema = Some(cell);
+        self
+    }
+
+    /// The OpenAPI document of the routes mounted so far under this
+    /// table's settings (what [`Routes::openapi`] serves once the table is
+    /// finished).
+    pub fn openapi_document(&self) -> utoipa::openapi::OpenApi {
+        let timeout = self.state.request_timeout.is_some();
+        openapi::document(self.state.service.settings(), timeout, self.mounted())
+    }
+
     /// The paths mounted so far.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.routes.iter().map(|r| r.path.as_str())
@@ -473,6 +545,12 @@ impl Routes {
     /// (406 before anything else) and this configuration's challenge on
     /// every 401. Unknown paths fall through (to the enclosing app's fallback).
     pub fn into_router(self) -> Router {
+        if let Some(cell) = &self.schema {
+            let timeout = self.state.request_timeout.is_some();
+            let json =
+                openapi::document_json(self.state.service.settings(), timeout, self.mounted());
+            let _ = cell.set(Bytes::from(json));
+        }
         let challenge = challenge(self.state.service.settings());
         let counted = self.state.metrics.is_some();
         let deadline = self.state.request_timeout;
@@ -521,6 +599,18 @@ impl Routes {
         self.into_router()
             .fallback(move |req: Request| async move { append_slash_or_404(&paths, req) })
     }
+}
+
+/// The document: JSON, revalidated by caches (it changes with the settings).
+fn openapi_answer(body: Bytes) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
 }
 
 fn append_slash_or_404(paths: &[String], req: Request) -> Response {

@@ -25,7 +25,7 @@ pub const DOC: ViewDoc = ViewDoc {
 
 /// The login answer, in simplejwt's key order; `refresh` is left out when
 /// `AUTH_COOKIE_REFRESH_IN_BODY` is false (it is then in its cookie only).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PairAnswer {
     /// The refresh token.
     #[serde(skip_serializing_if = "Option::is_none")]

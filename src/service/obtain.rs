@@ -12,7 +12,7 @@ use crate::store::{NewSession, OutstandingToken, User};
 use crate::token::{claims, Claims, Timestamp, TokenKind};
 
 /// The login answer, in simplejwt's key order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     /// The refresh token.
     pub refresh: String,
@@ -21,7 +21,7 @@ pub struct TokenPair {
 }
 
 /// The sliding-token answer: `{"token"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlidingToken {
     /// The sliding token.
     pub token: String,

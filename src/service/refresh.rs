@@ -28,7 +28,7 @@ use crate::store::{OutstandingToken, Rotation, RotationRules};
 use crate::token::{claims, Claims, Timestamp, TokenError};
 
 /// The refresh answer: `{"access"}` or, when rotating, `{"access", "refresh"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Refreshed {
     /// The new access token.
     pub access: String,

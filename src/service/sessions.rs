@@ -43,7 +43,7 @@ impl LogoutScope {
 }
 
 /// One session as the device list shows it. Times are epoch seconds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// The session's public id (what ending one takes).
     pub id: String,

@@ -177,6 +177,12 @@ declare_settings! {
     /// `/api/token/introspect/` (RFC 7662 introspection, for staff users'
     /// bearer tokens). Off: neither path exists.
     "OAUTH_TOKEN_ENDPOINTS" oauth_token_endpoints: Flag = "false";
+    /// (This server's own.) Serves the OpenAPI 3.1 document of every
+    /// mounted route at `/api/schema/` and Swagger UI over it at
+    /// `/api/docs/` (embedded, no network access). It describes only what
+    /// any client can already probe, so it is on by default; the hardened
+    /// preset turns it off (less surface). Off: neither path exists.
+    "OPENAPI" openapi: Flag = "true", hardened "false";
 
     // ==== browser sessions: cookies and CSRF =========================
     /// (This server's own.) Browser sessions: obtain and refresh also set the
