@@ -4,22 +4,24 @@
 # user read then also reads the session), and with PRESET=hardened (rotation,
 # blacklisting, reuse detection, grace, revocation, …). wrk with
 # ../shared/anchors/load.sh's parameters and scenario.lua; fresh SQLite per
-# configuration. Refresh under rotation sends every request its own token
+# configuration. `rotate` is simplejwt's own rotation (ROTATE_REFRESH_TOKENS +
+# BLACKLIST_AFTER_ROTATION), to compare the hardened rotation with.
+# Refresh under rotation sends every request its own token
 # (tokens_once.lua; minted, so recorded in no session).
 #
 #   bench/sessions.sh            (NO_BUILD=1 skips the release build)
-# Knobs: DURATION (10s), CONNECTIONS (64), PORT (18731), COUNT (tokens to mint, 60000).
+# Knobs: DURATION (10s), CONNECTIONS (64), PORT (18731), COUNT (tokens to mint, 400000).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
 SCEN="$ROOT/../shared/anchors/load/scenario.lua"
 DURATION="${DURATION:-10s}"; CONNECTIONS="${CONNECTIONS:-64}"; PORT="${PORT:-18731}"
-COUNT="${COUNT:-60000}"
+COUNT="${COUNT:-400000}"
 [[ -n "${NO_BUILD:-}" ]] || (cd "$ROOT" && cargo build -q --release --bin simplejwt --example mint_tokens)
 BIN="$ROOT/target/release/simplejwt"; MINT="$ROOT/target/release/examples/mint_tokens"
 WORK="$(mktemp -d)"; trap 'kill $(cat "$WORK/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export SIMPLE_JWT_SIGNING_KEY="bench-sessions-signing-key-0123456789abcdef0123456789abcdef"
 
-rps() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d["requests"]/(d["duration_us"]/1e6); print("%.0f req/s (p99 %.1f ms, non-2xx %d)" % (r, d["p99_us"]/1000, d["err_status"]))' "$1"; }
+rps() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d["requests"]/(d["duration_us"]/1e6); print("%.0f req/s (p99 %.1f ms, non-2xx %d)%s" % (r, d["p99_us"]/1000, d["err_status"], " (tokens ran out: a lower bound, raise COUNT)" if d.get("exhausted", 0) else ""))' "$1"; }
 
 run() {  # name, env pairs…
   local name="$1"; shift
@@ -36,7 +38,7 @@ run() {  # name, env pairs…
   local p r
   p="$(LOAD_METHOD=GET LOAD_AUTH="Bearer $access" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$SCEN" "http://127.0.0.1:$PORT/api/protected/" | grep '^RESULT ' | cut -d' ' -f2-)"
   echo "| $name | protected | $(rps "$p") |"
-  if [[ "$name" == hardened ]]; then
+  if [[ "$name" == hardened || "$name" == rotate ]]; then
     ( env "$@" "$MINT" --count "$COUNT" --user-id 1 >"$WORK/tokens" )
     r="$(TOKENS_FILE="$WORK/tokens" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$HERE/lua/tokens_once.lua" "http://127.0.0.1:$PORT/api/token/refresh/" | grep '^RESULT ' | cut -d' ' -f2-)"
     echo "| $name | refresh (rotating, one token per request) | $(rps "$r") |"
@@ -44,7 +46,9 @@ run() {  # name, env pairs…
     r="$(LOAD_METHOD=POST LOAD_BODY="{\"refresh\": \"$refresh\"}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$SCEN" "http://127.0.0.1:$PORT/api/token/refresh/" | grep '^RESULT ' | cut -d' ' -f2-)"
     echo "| $name | refresh (same token) | $(rps "$r") |"
   fi
-  kill "$(cat "$WORK/pid")"; wait 2>/dev/null || true
+  # serve is not this shell's child: wait until it has exited (and freed the port).
+  local pid; pid="$(cat "$WORK/pid")"; kill "$pid"
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 }
 
 echo "loadavg before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -52,6 +56,7 @@ echo "| configuration | scenario | result |"
 echo "|---|---|---|"
 run default SIMPLE_JWT_PRESET=compatible
 run revocation SIMPLE_JWT_SESSION_ID_CLAIM=sid SIMPLE_JWT_ACCESS_TOKEN_REVOCATION=true
+run rotate SIMPLE_JWT_ROTATE_REFRESH_TOKENS=true SIMPLE_JWT_BLACKLIST_AFTER_ROTATION=true
 run hardened SIMPLE_JWT_PRESET=hardened
 run default-again SIMPLE_JWT_PRESET=compatible
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"
