@@ -364,6 +364,48 @@ async fn a_form_posted_from_another_origin_is_refused() {
 }
 
 #[tokio::test]
+async fn an_authorization_header_of_another_scheme_does_not_exempt_a_cookie_request() {
+    // A browser attaches Basic credentials it has cached for the site (a
+    // staging site behind basic auth) by itself, even on a request another
+    // site makes it send; the cookie then authenticates the request, so the
+    // check must still apply. Only a header of AUTH_HEADER_TYPES' scheme,
+    // which no other site can make the browser send, exempts a request.
+    let app = cookie_app(&ROTATE).await;
+    let (browser, _) = browser_login(&app, false).await;
+    let cross = |method: &str, path: &str, authorization: &str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "app.test")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::ORIGIN, "https://evil.test")
+            .header(header::COOKIE, browser.header())
+            .header(header::AUTHORIZATION, authorization)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(""))
+            .unwrap()
+    };
+    let detail =
+        "CSRF Failed: Origin checking failed - the request does not come from a trusted origin.";
+    for authorization in ["Basic dXNlcjpwYXNz", "bearer x", "Negotiate abc", ""] {
+        for (method, path) in [
+            ("POST", "/api/token/refresh/"),
+            ("POST", "/api/token/logout/?scope=global"),
+            ("POST", "/api/token/blacklist/"),
+            ("POST", "/api/protected/"),
+        ] {
+            refused(&app, &browser, cross(method, path, authorization), detail).await;
+        }
+    }
+    // The session list still holds the login: nothing was ended.
+    let r = app
+        .send(browser.request("GET", "/api/sessions/", None, ""))
+        .await;
+    r.expect_status(200);
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn trusted_origins_pass() {
     let app = cookie_app(&[("CSRF_TRUSTED_ORIGINS", "https://app.example.com")]).await;
     let (browser, _) = browser_login(&app, false).await;

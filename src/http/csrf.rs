@@ -1,7 +1,9 @@
 //! Browser sessions, the CSRF half: a browser attaches cookies to requests
 //! that another site makes it send, so with `AUTH_COOKIE` on, every unsafe
 //! request (not GET, HEAD, OPTIONS or TRACE) that carries a token cookie and
-//! no `Authorization` header must show it comes from the page itself:
+//! no `Authorization: Bearer …` header (the `AUTH_HEADER_NAME` header with
+//! one of `AUTH_HEADER_TYPES`' schemes) must show it comes from the page
+//! itself:
 //!
 //! 1. **Where from**: `Sec-Fetch-Site: same-origin` passes; `same-site` or
 //!    `cross-site` passes only with an `Origin` listed in
@@ -16,9 +18,10 @@
 //! cookie before it — so another site cannot log the browser into an
 //! account of its choosing. A refusal is a 403 with
 //! `{"detail": "CSRF Failed: …"}`, before the handler runs: nothing is read,
-//! written or rotated. Requests authenticated by the `Authorization` header
-//! or the body alone (no token cookie) are not affected, and with
-//! `AUTH_COOKIE` off the layer is not mounted at all (no cost).
+//! written or rotated. Requests carrying a `Bearer` header, or with no token
+//! cookie (the token in the body), are not affected; an `Authorization:
+//! Basic …` header a browser attaches by itself does not exempt a request.
+//! With `AUTH_COOKIE` off the layer is not mounted at all (no cost).
 //!
 //! [`guard`] is the middleware; mount it on routes of your own that use the
 //! cookie through [`super::auth::AuthUser`] with
@@ -32,7 +35,7 @@ use subtle::ConstantTimeEq;
 
 use super::cookies::{self, TokenCookie};
 use crate::error::{ApiError, CsrfError};
-use crate::service::AuthService;
+use crate::service::{names_accepted_scheme, AuthService};
 use crate::settings::Settings;
 
 /// Which checks a route gets.
@@ -75,7 +78,7 @@ pub fn check(
     match rule {
         CsrfRule::Login => check_origin(settings, headers),
         CsrfRule::Session => {
-            if headers.contains_key(settings.auth_header_name())
+            if carries_a_token_header(settings, headers)
                 || !cookies::has_token_cookie(headers, settings)
             {
                 return Ok(());
@@ -84,6 +87,20 @@ pub fn check(
             check_token(settings, headers)
         }
     }
+}
+
+/// The request carries the auth header with one of `AUTH_HEADER_TYPES`'
+/// schemes. Only such a header exempts a request: a browser attaches
+/// `Authorization: Basic …` (or Digest, Negotiate) cached for the site by
+/// itself, even on a request another site makes it send, and the extractors
+/// fall back to the access cookie when the header is of another scheme; a
+/// `Bearer` header no page of another site can set without a CORS preflight,
+/// which this server never grants.
+fn carries_a_token_header(settings: &Settings, headers: &HeaderMap) -> bool {
+    headers
+        .get_all(settings.auth_header_name())
+        .iter()
+        .any(|v| names_accepted_scheme(settings, v.as_bytes()))
 }
 
 fn is_safe(method: &Method) -> bool {

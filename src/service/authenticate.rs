@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::validate::Expect;
 use super::{user_pk, AuthService};
 use crate::error::AuthError;
-use crate::settings::UserIdField;
+use crate::settings::{Settings, UserIdField};
 use crate::store::User;
 use crate::token::{Claims, Timestamp, TokenError, TokenKind};
 
@@ -61,6 +61,25 @@ fn is_py_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// The header value's words, as Python's `bytes.split()` gives them.
+fn words(header: &[u8]) -> impl Iterator<Item = &[u8]> {
+    header.split(|b| is_py_space(*b)).filter(|p| !p.is_empty())
+}
+
+/// Whether an auth header value starts with one of `AUTH_HEADER_TYPES`
+/// (case-sensitive, as simplejwt's `get_raw_token`): a header this server
+/// reads a token from. Anything else (`Basic …`, `bearer …`, empty) is
+/// "not provided" to it — and is what a browser may attach by itself, which
+/// is why the CSRF guard ([`crate::http::csrf`]) asks this too.
+pub(crate) fn names_accepted_scheme(settings: &Settings, header: &[u8]) -> bool {
+    words(header).next().is_some_and(|scheme| {
+        settings
+            .auth_header_types()
+            .iter()
+            .any(|t| t.as_bytes() == scheme)
+    })
+}
+
 impl AuthService {
     /// The raw token from the header value: `Ok(None)` when the header is
     /// absent, empty, or of another scheme (case-sensitive) — "not provided";
@@ -69,18 +88,10 @@ impl AuthService {
         let Some(header) = header else {
             return Ok(None);
         };
-        let mut parts = header.split(|b| is_py_space(*b)).filter(|p| !p.is_empty());
-        let Some(scheme) = parts.next() else {
-            return Ok(None);
-        };
-        if !self
-            .settings()
-            .auth_header_types()
-            .iter()
-            .any(|t| t.as_bytes() == scheme)
-        {
+        if !names_accepted_scheme(self.settings(), header) {
             return Ok(None);
         }
+        let mut parts = words(header).skip(1);
         match (parts.next(), parts.next()) {
             (Some(token), None) => Ok(Some(token)),
             _ => Err(AuthError::BadAuthorizationHeader),

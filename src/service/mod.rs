@@ -23,6 +23,7 @@ mod validate;
 mod verify;
 
 pub use audit::AuditSink;
+pub(crate) use authenticate::names_accepted_scheme;
 pub use authenticate::{AuthenticatedUser, TokenUser};
 pub use client::ClientInfo;
 pub use events::{Event, EventKind, EventSink, LogSink};
