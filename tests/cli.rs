@@ -730,17 +730,35 @@ async fn sessions_lists_a_users_logins_and_logout_ends_one_or_all() {
     let server = sandbox.serve(&[]);
     let (_, first) = server.tokens("alice", "alice-password").await;
     let (_, second) = server.tokens("alice", "alice-password").await;
+    // A client-written user agent cannot add columns to the listing.
+    let forged = server
+        .client
+        .post(format!("{}/api/token/", server.base))
+        .header("user-agent", "evil\tdeadbeef\t1\t2\t6.6.6.6\tfake")
+        .json(&json!({"username": "alice", "password": "alice-password"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(forged.status().as_u16(), 200);
 
     let listed = sandbox.run(&["sessions", "alice"], &[], None);
     listed
         .assert_code(0, "sessions alice")
-        .assert_stderr_contains("2 live session(s)", "sessions alice");
+        .assert_stderr_contains("3 live session(s)", "sessions alice");
+    for line in listed.stdout.lines() {
+        assert_eq!(line.split('\t').count(), 5, "{line:?}");
+    }
+    assert!(
+        listed.stdout.contains("evil\\tdeadbeef\\t1"),
+        "{}",
+        listed.stdout
+    );
     let ids: Vec<String> = listed
         .stdout
         .lines()
         .map(|l| l.split('\t').next().unwrap().to_owned())
         .collect();
-    assert_eq!(ids.len(), 2, "{}", listed.stdout);
+    assert_eq!(ids.len(), 3, "{}", listed.stdout);
     assert!(listed.stdout.contains("127.0.0.1"), "{}", listed.stdout);
 
     // Oldest first: the first line is the first login.
@@ -766,7 +784,7 @@ async fn sessions_lists_a_users_logins_and_logout_ends_one_or_all() {
     sandbox
         .run(&["logout", "alice"], &[], None)
         .assert_code(0, "logout all")
-        .assert_stderr_contains("Ended 1 session(s)", "logout all");
+        .assert_stderr_contains("Ended 2 session(s)", "logout all");
     let (status, _) = server
         .post("/api/token/refresh/", json!({ "refresh": second }))
         .await;
@@ -1070,6 +1088,43 @@ fn keygen_out_keeps_a_dotted_prefix() {
 }
 
 // ---- check ---------------------------------------------------------------------
+
+#[test]
+fn check_warns_about_a_misspelt_server_option_in_the_environment() {
+    // SIMPLEJWT_* is shared with test and tool variables, so an unknown name
+    // is not refused; but one close to an option is a typo worth saying
+    // (a misspelt TLS option would otherwise serve plain HTTP in silence).
+    let sandbox = Sandbox::new();
+    sandbox.migrate();
+    let run = sandbox.run(
+        &["check"],
+        &[
+            (
+                "SIMPLE_JWT_SIGNING_KEY",
+                "check-secret-7f3a9c1e5b2d8f4a6c0e9b1d3f5a7c9e",
+            ),
+            ("SIMPLEJWT_TLS_CERT_FIL", "cert.pem"),
+            ("SIMPLEJWT_METRIC", "true"),
+            ("SIMPLEJWT_DATABSE_URL_FILE", "url.txt"),
+            ("SIMPLEJWT_QUITE_UNRELATED_TOOL_VARIABLE", "1"),
+        ],
+        None,
+    );
+    run.assert_code(0, "check with misspelt server options");
+    for expected in [
+        "Warning: environment variable SIMPLEJWT_TLS_CERT_FIL is not a server option (did you mean SIMPLEJWT_TLS_CERT_FILE?); ignored",
+        "Warning: environment variable SIMPLEJWT_METRIC is not a server option (did you mean SIMPLEJWT_METRICS?); ignored",
+        "SIMPLEJWT_DATABSE_URL_FILE is not a server option (did you mean SIMPLEJWT_DATABASE_URL_FILE?)",
+    ] {
+        assert!(run.stdout.contains(expected), "missing {expected:?}:\n{}", run.stdout);
+    }
+    assert!(
+        !run.stdout.contains("QUITE_UNRELATED"),
+        "a variable close to no option is left alone:\n{}",
+        run.stdout
+    );
+    assert_eq!(check_value(&run.stdout, "METRICS"), "false", "ignored");
+}
 
 #[test]
 fn check_masks_the_signing_key_and_layers_env_over_the_config_file() {

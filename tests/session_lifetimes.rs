@@ -232,4 +232,21 @@ fn lifetimes_are_off_by_default_on_in_the_hardened_preset_and_checked() {
     ])
     .unwrap_err();
     assert_eq!(fraction.setting, "SESSION_ABSOLUTE_LIFETIME");
+    // Recorded to the second: a fraction would be dropped (a 500ms grace
+    // was silently none at all), so it is refused, with the hardened
+    // preset's other requirements met.
+    for (setting, value) in [
+        ("REFRESH_REUSE_GRACE", "500ms"),
+        ("REFRESH_REUSE_GRACE", "1500ms"),
+        ("SESSION_IDLE_TIMEOUT", "90500ms"),
+    ] {
+        let e = Settings::from_pairs([
+            ("SIGNING_KEY", SIGNING_KEY),
+            ("PRESET", "hardened"),
+            (setting, value),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, setting, "{value}: {e}");
+        assert!(e.to_string().contains("whole number of seconds"), "{e}");
+    }
 }

@@ -37,6 +37,41 @@ pub(crate) struct Config {
     server_values: BTreeMap<String, RawValue>,
     /// The server options.
     pub server: ServerOptions,
+    /// `SIMPLEJWT_*` variables that look like a misspelt server option:
+    /// ignored (tools and tests share the prefix), but said at start and by
+    /// `check`, so a typo in `SIMPLEJWT_TLS_CERT_FILE` is not silently plain HTTP.
+    pub env_warnings: Vec<String>,
+}
+
+/// Warnings for `SIMPLEJWT_*` variables that are not server options but are
+/// close to one (a typo). Other names under the prefix (test and tool
+/// variables such as `SIMPLEJWT_TEST_DATABASE_URL`) are left alone.
+fn misspelt_server_options(vars: &[(String, String)]) -> Vec<String> {
+    // Read under the prefix but not server options: `--config`'s variable,
+    // and the binary's path in this project's test and benchmark scripts
+    // (one letter from BIND).
+    const NOT_OPTIONS: [&str; 2] = ["CONFIG", "BIN"];
+    let prefix = simplejwt::settings::server::SERVER_ENV_PREFIX;
+    let declared = ServerOptions::DECLARED;
+    let is_option = |name: &str| declared.iter().any(|d| d.name == name);
+    vars.iter()
+        .filter_map(|(var, _)| {
+            let name = var.strip_prefix(prefix)?;
+            let base = name.strip_suffix("_FILE").unwrap_or(name);
+            if is_option(name)
+                || is_option(base)
+                || NOT_OPTIONS.contains(&name)
+                || declared.iter().any(|d| d.env == var)
+            {
+                return None;
+            }
+            let near = sources::nearest(base, declared)?;
+            let suffix = if base.len() < name.len() { "_FILE" } else { "" };
+            Some(format!(
+                "environment variable {var} is not a server option (did you mean {prefix}{near}{suffix}?); ignored"
+            ))
+        })
+        .collect()
 }
 
 /// A TOML value as the text a setting's kind parses (arrays become comma lists).
@@ -190,6 +225,7 @@ impl Config {
             settings_values,
             server_values,
             server,
+            env_warnings: misspelt_server_options(&vars),
         })
     }
 
@@ -366,7 +402,7 @@ pub(crate) async fn check(config: &Config) -> CliResult {
         let source = Config::source_of(&config.server_values, name);
         println!("  {name:<32} {value:<24} ({source})");
     }
-    for warning in settings.warnings() {
+    for warning in settings.warnings().iter().chain(&config.env_warnings) {
         println!("Warning: {warning}");
     }
     let store = config.connect().await?;

@@ -67,7 +67,7 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
             .signing_key(load_or_create_key(&config.key_file())?)
             .build()?;
     }
-    for warning in settings.warnings() {
+    for warning in settings.warnings().iter().chain(&config.env_warnings) {
         tracing::warn!("{warning}");
     }
     let metrics = config.server.metrics().then(Metrics::new);

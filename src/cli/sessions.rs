@@ -17,8 +17,24 @@ async fn user_id(store: &dyn Database, name: &str) -> CliResult<i64> {
         .id)
 }
 
+/// A client-written field (the user agent) for a tab-separated line:
+/// control characters (a tab, an escape sequence) written as escapes, so a
+/// client cannot add columns or lines to an administrator's listing.
+fn printable(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    for c in field.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Prints one line per live session: id, created, last used (epoch
-/// seconds), address and user agent, tab-separated, oldest first.
+/// seconds), address and user agent (control characters escaped),
+/// tab-separated, oldest first.
 pub(crate) async fn list(config: &Config, name: &str) -> CliResult {
     let store = config.open_store().await?;
     let id = user_id(&*store, name).await?;
@@ -30,7 +46,7 @@ pub(crate) async fn list(config: &Config, name: &str) -> CliResult {
             s.created_at,
             s.last_used_at,
             s.ip.as_deref().unwrap_or("-"),
-            s.user_agent.as_deref().unwrap_or("-"),
+            s.user_agent.as_deref().map_or("-".into(), printable),
         );
     }
     eprintln!("{} live session(s) of user {name:?}.", sessions.len());
@@ -57,4 +73,20 @@ pub(crate) async fn logout(config: &Config, name: &str, session: Option<&str>) -
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn client_written_fields_cannot_add_columns_or_lines() {
+        assert_eq!(printable("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(printable("a\tb\x1b[2Jc"), "a\\tb\\u{1b}[2Jc");
+        assert_eq!(printable("back\\slash"), "back\\\\slash");
+        assert_eq!(
+            printable("Mozilla/5.0 (X11; Linux) é"),
+            "Mozilla/5.0 (X11; Linux) é"
+        );
+    }
 }

@@ -136,8 +136,9 @@ declare_settings! {
     /// presenting it again (a client that lost the response) returns its
     /// successor again — the same token, not a second one — as long as that
     /// successor is unused. Anchored at the first use; retries do not extend
-    /// it. 0 turns it off. Needs ROTATE_REFRESH_TOKENS and
-    /// BLACKLIST_AFTER_ROTATION.
+    /// it. Whole seconds, counted on the clock's seconds (a retry within the
+    /// second the period ends in is still served). 0 turns it off. Needs
+    /// ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION.
     "REFRESH_REUSE_GRACE" refresh_reuse_grace: Span = "0s", hardened "10s";
     /// (This server's own.) The claim carrying the session's public id in
     /// refresh and access tokens, so the device list can mark the caller's
@@ -510,6 +511,21 @@ impl Settings {
 impl Settings {
     /// The session lifetimes' combination rules.
     fn validate_lifetimes(&self) -> Result<(), SettingsError> {
+        // Logins, rotations and first uses are recorded to the second: a
+        // fraction would be dropped (500ms would turn the grace off).
+        let whole = [
+            ("SESSION_ABSOLUTE_LIFETIME", self.session_absolute_lifetime),
+            ("SESSION_IDLE_TIMEOUT", self.session_idle_timeout),
+            ("REFRESH_REUSE_GRACE", self.refresh_reuse_grace),
+        ];
+        for (setting, span) in whole {
+            if span.subsec_nanos() != 0 {
+                return Err(SettingsError::new(
+                    setting,
+                    "must be a whole number of seconds (0 turns it off): sessions and first uses are recorded to the second",
+                ));
+            }
+        }
         let limits = [
             ("SESSION_ABSOLUTE_LIFETIME", self.session_absolute_lifetime),
             ("SESSION_IDLE_TIMEOUT", self.session_idle_timeout),
@@ -517,9 +533,6 @@ impl Settings {
         for (setting, limit) in limits {
             if limit.is_zero() {
                 continue;
-            }
-            if limit.as_secs() == 0 {
-                return Err(SettingsError::new(setting, "must be 0 or at least 1s"));
             }
             if self.jti_claim.is_none() {
                 return Err(SettingsError::new(
