@@ -240,6 +240,35 @@ async fn raw_status(server: &Server, request: &[u8]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_body_over_the_limit_is_413_before_it_is_sent() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let app = app(TestDb::sqlite(), &[]).await;
+    let server = Server::start(app.router.clone()).await;
+    // 100 MB declared, a few bytes sent, the connection kept open: the answer
+    // must not wait for the rest (which never comes).
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100000000\r\n\r\n{\"username\":",
+        )
+        .await
+        .unwrap();
+    let mut status = String::new();
+    let mut reader = BufReader::new(stream);
+    // A guard against a hang (the failure this test is about), not a timing.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        reader.read_line(&mut status),
+    )
+    .await
+    .expect("no answer while the declared body was still owed")
+    .unwrap();
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_request_headers_are_431() {
     let app = app(TestDb::sqlite(), &[]).await;
     let server = Server::start(app.router.clone()).await;

@@ -55,6 +55,17 @@ where
             let (_, which) = T::COOKIES.iter().find(|(f, _)| *f == field)?;
             cookies::read(&parts.headers, settings, *which).map(str::to_owned)
         };
+        // A declared length over the limit is refused before reading: the
+        // client may never send that much (a slow or stalled sender would
+        // otherwise hold the request until REQUEST_TIMEOUT).
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
+            return Err(ApiError::PayloadTooLarge);
+        }
         let bytes = axum::body::to_bytes(body, state.max_body_bytes)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
