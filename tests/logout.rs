@@ -253,6 +253,12 @@ backend_tests!(
             BEARER_CHALLENGE,
             Some(&blacklisted_access()),
         );
+        // Verify answers as the protected path: a resource server checking
+        // tokens there does not accept the logged-out one.
+        app.verify(&access_a)
+            .await
+            .expect(400, &json!({"non_field_errors": ["Token is blacklisted"]}));
+        app.verify(&access_b).await.expect(200, &json!({}));
         // The other session's access token still works.
         app.protected(&access_b)
             .await

@@ -152,6 +152,7 @@ declare_settings! {
     /// reuse detection, an account change) stop authenticating at the next
     /// request, not at their `exp`: the session's state is read in the same
     /// statement as the user. Tokens without a session id are refused.
+    /// `/api/token/verify/` answers them as blacklisted tokens (400).
     /// Needs SESSION_ID_CLAIM.
     "ACCESS_TOKEN_REVOCATION" access_token_revocation: Flag = "false", hardened "true";
     /// (This server's own.) At refresh, custom claims (`TOKEN_CLAIMS`, the
