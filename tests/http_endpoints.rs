@@ -451,6 +451,20 @@ async fn obtain_text_plain_is_415_unsupported_media_type() {
 }
 
 #[tokio::test]
+async fn a_body_without_a_content_type_is_415_and_no_body_is_field_errors() {
+    // As the reference under gunicorn: DRF finds no parser for "".
+    let app = default_app().await;
+    let body = json!({"username": "alice", "password": password_of("alice")}).to_string();
+    app.post_raw("/api/token/", None, body).await.expect(
+        415,
+        &json!({"detail": "Unsupported media type \"\" in request."}),
+    );
+    app.post_raw("/api/token/", None, "")
+        .await
+        .expect(400, &required(&["username", "password"]));
+}
+
+#[tokio::test]
 async fn accept_header_excluding_json_is_406() {
     let app = default_app().await;
     for path in ["/api/token/", "/api/token/refresh/", "/api/token/verify/"] {
