@@ -226,3 +226,71 @@ async fn seeded_store_again(db: &TestDb) -> std::sync::Arc<dyn Database> {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn an_administrators_logout_password_change_and_deactivation_are_recorded() {
+    use std::io::Write as _;
+    let db = TestDb::sqlite();
+    let store = seeded_store(&db).await;
+    store.close().await;
+    const NEW_PASSWORD: &str = "administrators-new-password-9876";
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simplejwt"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db.url)
+            .env("SIMPLE_JWT_SIGNING_KEY", SIGNING_KEY)
+            .env("SIMPLE_JWT_AUDIT_TABLE", "true")
+            .env("SIMPLE_JWT_END_SESSIONS_ON_ACCOUNT_CHANGE", "true")
+            .env("SIMPLEJWT_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    };
+    run(&["logout", "alice"], None);
+    run(
+        &["changepassword", "alice", "--password-stdin"],
+        Some(&format!("{NEW_PASSWORD}\n")),
+    );
+    run(&["setactive", "alice", "false"], None);
+
+    let store = seeded_store_again(&db).await;
+    let mut rows = store.recent_audit(20).await.unwrap();
+    rows.reverse(); // oldest first
+    let seen: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.event.clone(), r.detail.clone().unwrap_or_default()))
+        .collect();
+    let expected = [
+        ("logged_out", "by an administrator: all sessions (0)"),
+        ("account_changed", "password changed by an administrator"),
+        ("logged_out", "account change: all sessions (0)"),
+        ("account_changed", "deactivated by an administrator"),
+        ("logged_out", "account change: all sessions (0)"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(e, d)| (e.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(seen, expected);
+    for row in &rows {
+        assert_eq!(row.username.as_deref(), Some("alice"));
+        assert!(row.user_id.is_some());
+        assert!(!format!("{row:?}").contains(NEW_PASSWORD), "{row:?}");
+    }
+}

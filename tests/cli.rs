@@ -721,6 +721,65 @@ async fn setactive_false_blocks_login_and_tokens_and_true_restores_them() {
     server.stop_gracefully();
 }
 
+// ---- keys --------------------------------------------------------------------
+
+/// The files of a directory and their contents, to compare before and after.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_refused_keys_step_leaves_the_directory_as_it_was() {
+    let sandbox = Sandbox::new();
+    let keys = sandbox.path("keys");
+    let keys_dir = keys.display().to_string();
+    let env = [
+        ("SIMPLE_JWT_ALGORITHM", "ES256"),
+        ("SIMPLE_JWT_KEYS_DIR", keys_dir.as_str()),
+    ];
+    let first = sandbox.run(&["keys", "init"], &env, None);
+    first.assert_code(0, "keys init");
+    let current = first.stdout.trim().to_owned();
+    let promoted = sandbox.run(&["keys", "promote", &current], &env, None);
+    promoted
+        .assert_code(0, "promote the signing key")
+        .assert_stderr_contains("already the signing key", "promote the signing key");
+
+    // A broken key dropped into the ring: promote and add refuse and change nothing.
+    std::fs::write(keys.join("badkid.key"), "junk").unwrap();
+    let before = snapshot(&keys);
+    sandbox
+        .run(&["keys", "promote", "badkid"], &env, None)
+        .assert_code(2, "promote a broken key")
+        .assert_stderr_contains("nothing was changed", "promote a broken key");
+    assert_eq!(snapshot(&keys), before, "promote changed the directory");
+    sandbox
+        .run(&["keys", "add"], &env, None)
+        .assert_code(2, "add beside a broken key")
+        .assert_stderr_contains("nothing was changed", "add beside a broken key");
+    assert_eq!(snapshot(&keys), before, "add changed the directory");
+    // The listing says the ring does not load.
+    sandbox
+        .run(&["keys", "list"], &env, None)
+        .assert_code(2, "list a broken ring")
+        .assert_stderr_contains("does not load", "list a broken ring");
+    // Retiring the broken key mends the ring.
+    sandbox
+        .run(&["keys", "retire", "badkid"], &env, None)
+        .assert_code(0, "retire the broken key");
+    sandbox
+        .run(&["keys", "list"], &env, None)
+        .assert_code(0, "list after mending");
+}
+
 // ---- sessions ----------------------------------------------------------------
 
 #[tokio::test]

@@ -305,6 +305,21 @@ async fn hmac_keys_rotate_too_and_are_never_published() {
     assert_eq!(a.jwks().await, json!({"keys": []}));
     let text = a.jwks().await.to_string();
     assert!(!text.contains(&b64(secret.as_bytes())) && !text.contains(&secret));
+
+    // A secret replaced under its kid (HMAC kids are names, not
+    // thumbprints) is a change of the ring: reported, not passed over.
+    assert!(!a.service.reload_keys().unwrap(), "nothing changed yet");
+    let replaced = "r".repeat(20) + "eplaced-hmac-secret-0123456789ab";
+    std::fs::write(dir.path().join("hs-new.key"), &replaced).unwrap();
+    assert!(
+        a.service.reload_keys().unwrap(),
+        "a replaced secret under the same kid is a changed ring"
+    );
+    assert_eq!(
+        a.protected(&t1).await,
+        401,
+        "signed with the replaced secret"
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@
 //!    earlier, logging the holders of those tokens out.
 //!
 //! Every command checks the whole ring as a server would load it before it
-//! reports success, and reminds that instances pick changes up on SIGHUP.
+//! reports success, and reminds that instances pick changes up on SIGHUP;
+//! `add` and `promote` also check it before they change anything, so a
+//! refused step leaves the directory as it was.
 
 use simplejwt::keys::dir::{DirError, KeyDir};
 use simplejwt::keys::{is_hmac, thumbprint_kid, Keys};
@@ -71,10 +73,20 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
     match command {
         KeysCommand::Init => init(config, &settings, &dir),
         KeysCommand::Add => {
+            check_before(alg, &dir)?;
             let (kid, private, public) = new_key(alg)?;
+            let started = !dir.path().join("current").exists();
             dir.add(&kid, &private, public.as_deref())
                 .map_err(failure)?;
-            check(alg, &dir)?;
+            if let Err(e) = check(alg, &dir) {
+                // Leave the directory as it was: the new key's files go.
+                let names = [format!("{kid}.key"), format!("{kid}.pub")];
+                let started = started.then(|| "current".to_owned());
+                for name in names.iter().chain(&started) {
+                    let _ = std::fs::remove_file(dir.path().join(name));
+                }
+                return Err(e);
+            }
             println!("{kid}");
             eprintln!(
                 "Added key {kid} ({}): it verifies and is published in the JWKS once instances \
@@ -85,6 +97,12 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
             Ok(())
         }
         KeysCommand::Promote { kid } => {
+            check_before(alg, &dir)?;
+            let state = dir.read().map_err(failure)?;
+            if state.current == kid {
+                eprintln!("Key {kid} is already the signing key: nothing changed.");
+                return Ok(());
+            }
             let previous = dir.promote(&kid, now).map_err(failure)?;
             check(alg, &dir)?;
             let wait = settings.longest_token_validity();
@@ -110,7 +128,10 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
         KeysCommand::List => {
             let state = dir.read().map_err(failure)?;
             let longest = settings.longest_token_validity().as_secs() as i64;
-            println!("{:<44} {:<10} retiring since / retirable at", "kid", "role");
+            println!(
+                "{:<44} {:<10} retiring since / retirable at (Unix seconds)",
+                "kid", "role"
+            );
             for key in &state.keys {
                 let role = if key.kid == state.current {
                     "signing"
@@ -128,7 +149,15 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
                 };
                 println!("{:<44} {:<10} {when}{kidless}", key.kid, role);
             }
-            Ok(())
+            // A listing is no promise that the ring loads: say so when it does not.
+            check(alg, &dir).map_err(|e| {
+                let why = match e {
+                    Failure::Config(m) | Failure::Runtime(m) => m,
+                };
+                Failure::Config(format!(
+                    "the key directory does not load as a server would read it: {why}"
+                ))
+            })
         }
     }
 }
@@ -202,6 +231,26 @@ fn kid_for(alg: Algorithm, private: &str, public: Option<&str>) -> CliResult<Str
             algorithm_name(alg)
         ))),
     }
+}
+
+/// Before `add` and `promote` change a ring: it must load as it is, so a
+/// refused step never leaves half a change behind (a broken key promoted,
+/// a new key beside a ring no server can load). `retire` does not ask:
+/// removing a broken key is how a ring is mended. An uninitialised
+/// directory (no `current`) has nothing to check.
+fn check_before(alg: Algorithm, dir: &KeyDir) -> CliResult {
+    if !dir.path().join("current").exists() {
+        return Ok(());
+    }
+    check(alg, dir).map_err(|e| {
+        let why = match e {
+            Failure::Config(m) | Failure::Runtime(m) => m,
+        };
+        Failure::Config(format!(
+            "the key directory does not load as it is, so nothing was changed: {why} \
+             (fix or `simplejwt keys retire` the key it names first)"
+        ))
+    })
 }
 
 /// Loads the ring as a server would, so that a broken directory is reported

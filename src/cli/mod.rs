@@ -3,6 +3,7 @@
 //! apart from the resolved configuration ([`config::Config`]) the commands
 //! run on; every error ends in [`main`] with a message and an exit status.
 
+mod audit;
 mod config;
 mod healthcheck;
 mod identities;

@@ -122,10 +122,14 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     }
     let reloading = state.service.clone();
     let closing = state.service.clone();
+    let keys_dir = reloading.settings().keys_dir().is_some();
     let on_reload = move || {
         match reloading.reload_keys() {
             Ok(true) => tracing::info!("SIGHUP: key ring reloaded from KEYS_DIR"),
-            Ok(false) => tracing::info!("SIGHUP: no key ring to reload"),
+            Ok(false) if keys_dir => {
+                tracing::info!("SIGHUP: KEYS_DIR read again, key ring unchanged")
+            }
+            Ok(false) => {}
             Err(e) => {
                 tracing::error!(error = %e, "SIGHUP: key ring not reloaded; the keys in use stay")
             }

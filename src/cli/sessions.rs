@@ -3,9 +3,11 @@
 //! of them or all of them — every token of an ended session is blacklisted
 //! in the same transaction, so the user's clients cannot refresh any more.
 
+use simplejwt::service::EventKind;
 use simplejwt::store::Database;
 use simplejwt::token::Timestamp;
 
+use super::audit;
 use super::config::Config;
 use super::{CliResult, Failure};
 
@@ -65,10 +67,14 @@ pub(crate) async fn logout(config: &Config, name: &str, session: Option<&str>) -
                     "user {name:?} has no live session {public_id:?}"
                 )));
             }
+            let detail = format!("by an administrator: session {public_id}");
+            audit::record(config, &*store, EventKind::LoggedOut, (id, name), &detail).await?;
             eprintln!("Ended session {public_id} of user {name:?}.");
         }
         None => {
             let ended = store.end_user_sessions(id, None, now).await?;
+            let detail = format!("by an administrator: all sessions ({ended})");
+            audit::record(config, &*store, EventKind::LoggedOut, (id, name), &detail).await?;
             eprintln!("Ended {ended} session(s) of user {name:?}.");
         }
     }

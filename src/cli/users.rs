@@ -8,8 +8,10 @@
 use std::io::{IsTerminal, Read};
 
 use simplejwt::password::validation::{self, UserAttributes};
+use simplejwt::service::EventKind;
 use simplejwt::store::{NewUser, StoreError};
 
+use super::audit;
 use super::config::Config;
 use super::{CliResult, Failure};
 
@@ -190,6 +192,9 @@ pub(crate) async fn change_password(
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     store.set_password(user.id, &hash).await?;
+    let who = (user.id, name);
+    let detail = "password changed by an administrator";
+    audit::record(config, &*store, EventKind::AccountChanged, who, detail).await?;
     eprintln!("Password changed for user {name:?}.");
     end_sessions(config, &*store, user.id, name).await
 }
@@ -204,6 +209,15 @@ async fn end_sessions(
     if config.settings()?.end_sessions_on_account_change() {
         let now = simplejwt::token::Timestamp::now().epoch();
         let ended = store.end_user_sessions(user_id, None, now).await?;
+        let detail = format!("account change: all sessions ({ended})");
+        audit::record(
+            config,
+            store,
+            EventKind::LoggedOut,
+            (user_id, name),
+            &detail,
+        )
+        .await?;
         eprintln!("Ended {ended} session(s) of user {name:?}.");
     }
     Ok(())
@@ -218,6 +232,19 @@ pub(crate) async fn set_active(config: &Config, name: &str, active: bool) -> Cli
     if !store.set_active(name, active).await? {
         return Err(Failure::Runtime(format!("no user {name:?}")));
     }
+    let detail = if active {
+        "activated by an administrator"
+    } else {
+        "deactivated by an administrator"
+    };
+    audit::record(
+        config,
+        &*store,
+        EventKind::AccountChanged,
+        (user.id, name),
+        detail,
+    )
+    .await?;
     eprintln!(
         "User {name:?} is now {}.",
         if active { "active" } else { "inactive" }

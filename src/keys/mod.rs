@@ -278,6 +278,24 @@ pub struct Keys {
     kidless: usize,
     /// The JWKS document (`{"keys": []}` for HMAC).
     jwks: std::sync::Arc<str>,
+    /// SHA-256 over every key's kid and material, in ring order: tells a
+    /// reload that replaced a key under the same kid (an HMAC secret, whose
+    /// kid is a name, not a thumbprint) from one that changed nothing.
+    /// Compared, never shown.
+    material: [u8; 32],
+}
+
+/// The fingerprint of a ring's key material ([`Keys::same_material`]).
+fn material_digest<'a>(keys: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut digest = Sha256::new();
+    for (kid, material) in keys {
+        for part in [kid.as_bytes(), material.as_bytes()] {
+            digest.update((part.len() as u64).to_be_bytes());
+            digest.update(part);
+        }
+    }
+    digest.finalize().into()
 }
 
 impl std::fmt::Debug for Keys {
@@ -348,6 +366,7 @@ impl Keys {
             signing: 0,
             kidless: 0,
             jwks: jwks::document(jwk.into_iter().collect()).into(),
+            material: material_digest(std::iter::once(("", signing.expose()))),
         })
     }
 
@@ -401,7 +420,20 @@ impl Keys {
             signing,
             kidless,
             jwks: jwks::document(jwks).into(),
+            material: material_digest(
+                state
+                    .keys
+                    .iter()
+                    .map(|k| (k.kid.as_str(), k.private.expose())),
+            ),
         })
+    }
+
+    /// Whether both rings hold the same keys under the same kids, byte for
+    /// byte (a secret replaced under its kid is a change).
+    pub fn same_material(&self, other: &Keys) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.material.ct_eq(&other.material))
     }
 
     /// The pinned algorithm.

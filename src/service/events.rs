@@ -41,6 +41,10 @@ pub enum EventKind {
     /// The key ring changed on reload (`KEYS_DIR`): a key was added,
     /// promoted to signing, or retired. `detail` names the kids.
     KeysChanged,
+    /// A user's password was changed, or the account deactivated or
+    /// activated: by the password change endpoint or by an administrator
+    /// (`simplejwt changepassword`, `setactive`). `detail` says which and by whom.
+    AccountChanged,
 }
 
 impl EventKind {
@@ -58,6 +62,7 @@ impl EventKind {
             EventKind::LoggedOut => "logged_out",
             EventKind::SessionExpired => "session_expired",
             EventKind::KeysChanged => "keys_changed",
+            EventKind::AccountChanged => "account_changed",
         }
     }
 
@@ -73,6 +78,7 @@ impl EventKind {
                 | EventKind::ReuseDetected
                 | EventKind::LoggedOut
                 | EventKind::KeysChanged
+                | EventKind::AccountChanged
         )
     }
 }

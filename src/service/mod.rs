@@ -308,6 +308,18 @@ impl AuthService {
         username: Option<&str>,
         client: &ClientInfo,
     ) {
+        self.emit_detail(kind, user_id, username, client, None);
+    }
+
+    /// [`Self::emit`] with the event's `detail` (never a token or password).
+    fn emit_detail(
+        &self,
+        kind: EventKind,
+        user_id: Option<i64>,
+        username: Option<&str>,
+        client: &ClientInfo,
+        detail: Option<&str>,
+    ) {
         if let Some(id) = user_id {
             tracing::Span::current().record("user_id", id);
         }
@@ -316,7 +328,7 @@ impl AuthService {
             user_id,
             username,
             client,
-            detail: None,
+            detail,
         };
         self.record(&event);
     }
@@ -345,10 +357,16 @@ impl AuthService {
                 k.kids().collect::<Vec<_>>().join(",")
             )
         };
-        let (before, after) = (describe(&self.tokens().keys()), describe(&keys));
+        let current = self.tokens().keys();
+        let (before, mut after) = (describe(&current), describe(&keys));
+        let same_material = current.same_material(&keys);
         self.inner.tokens.replace_keys(keys)?;
-        if before == after {
+        if before == after && same_material {
             return Ok(false);
+        }
+        if before == after {
+            // Same kids, other bytes: a secret replaced under its name.
+            after.push_str(" (key material replaced under the same kid)");
         }
         self.record(&Event {
             kind: EventKind::KeysChanged,

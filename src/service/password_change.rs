@@ -113,8 +113,21 @@ impl AuthService {
             .end_user_sessions(user.id, None, now)
             .await?;
         if ended > 0 {
-            self.emit(EventKind::LoggedOut, Some(user.id), None, client);
+            self.emit_detail(
+                EventKind::LoggedOut,
+                Some(user.id),
+                None,
+                client,
+                Some("password changed"),
+            );
         }
+        self.emit_detail(
+            EventKind::AccountChanged,
+            Some(user.id),
+            Some(&user.username),
+            client,
+            Some("password changed by the user"),
+        );
         let changed = User {
             password: hash,
             ..user.clone()

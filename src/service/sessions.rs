@@ -40,6 +40,15 @@ impl LogoutScope {
             _ => None,
         }
     }
+
+    /// The scope as the audit log records it: `scope=local`, `scope=others`, `scope=global`.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Local => "scope=local",
+            Self::Others => "scope=others",
+            Self::Global => "scope=global",
+        }
+    }
 }
 
 /// One session as the device list shows it. Times are epoch seconds.
@@ -145,7 +154,13 @@ impl AuthService {
             };
             store.blacklist(&token, now.epoch()).await?;
         }
-        self.emit(EventKind::LoggedOut, user_id, None, client);
+        self.emit_detail(
+            EventKind::LoggedOut,
+            user_id,
+            None,
+            client,
+            Some(scope.detail()),
+        );
         Ok(ended)
     }
 
