@@ -70,6 +70,15 @@ pub(crate) async fn run(config: Config, bind: Option<String>) -> CliResult {
     for warning in settings.warnings().iter().chain(&config.env_warnings) {
         tracing::warn!("{warning}");
     }
+    if let Some(dir) = settings.keys_dir() {
+        for (path, mode) in simplejwt::keys::dir::KeyDir::new(dir).readable_by_others() {
+            tracing::warn!(
+                "KEYS_DIR: {} can be read by its group or others (mode {mode:04o}): chmod 600 it \
+                 (a Kubernetes secret volume: defaultMode 0600)",
+                path.display()
+            );
+        }
+    }
     let metrics = config.server.metrics().then(Metrics::new);
     let mut service = AuthService::builder(settings, store.clone(), config.hasher()?);
     if let Some(metrics) = &metrics {

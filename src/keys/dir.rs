@@ -156,6 +156,36 @@ impl KeyDir {
         }
     }
 
+    /// The private key files (`<kid>.key`) its group or others may read
+    /// (Unix mode `& 0o077`), with their modes. Not refused (a Kubernetes
+    /// secret volume is 0644 unless `defaultMode` says otherwise), but
+    /// `serve` warns: a private key others can read is no longer private.
+    /// Elsewhere than Unix, and when the directory cannot be listed, none.
+    pub fn readable_by_others(&self) -> Vec<(PathBuf, u32)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let Ok(entries) = std::fs::read_dir(&self.path) else {
+                return Vec::new();
+            };
+            let mut loose: Vec<(PathBuf, u32)> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                .filter_map(|p| {
+                    let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
+                    (mode & 0o077 != 0).then_some((p, mode))
+                })
+                .collect();
+            loose.sort();
+            loose
+        }
+        #[cfg(not(unix))]
+        {
+            Vec::new()
+        }
+    }
+
     /// Reads every key and the pointers. Errors: no directory, no `current`,
     /// an unreadable file, a `.retiring` that is not a number.
     pub fn read(&self) -> Result<DirState, DirError> {
@@ -344,6 +374,20 @@ impl KeyDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_others_can_read_are_named() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = KeyDir::new(tmp.path().join("keys"));
+        dir.add("hs-a", &"a".repeat(40), None).unwrap();
+        dir.add("hs-b", &"b".repeat(40), None).unwrap();
+        assert!(dir.readable_by_others().is_empty(), "written 0600");
+        let b = dir.path().join("hs-b.key");
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(dir.readable_by_others(), vec![(b, 0o644)]);
+    }
 
     #[test]
     fn a_rotation_moves_the_pointers_and_retire_waits_for_the_longest_lifetime() {

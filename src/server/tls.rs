@@ -12,7 +12,7 @@
 //!   cipher suites; ALPN offers `h2` then `http/1.1`, and hyper-util's auto
 //!   builder serves whichever was chosen.
 //! - A pair is refused ([`TlsError`], naming the file) when the key is not
-//!   the certificate's, the certificate has expired, a file cannot be read
+//!   the certificate's, the certificate has expired or is not valid yet, a file cannot be read
 //!   or holds no PEM block of its kind, or the key file can be read by its
 //!   group or others (Unix mode `& 0o077`): a private key others can read
 //!   is no longer private.
@@ -25,7 +25,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -97,6 +97,15 @@ pub enum TlsError {
         path: PathBuf,
         /// Its `notAfter`, as written in it (UTC).
         not_after: String,
+    },
+    /// The leaf certificate's validity has not begun (more than a minute
+    /// ahead of this clock): clients would refuse it.
+    #[error("{}: the certificate is not valid before {not_before}", path.display())]
+    NotYetValid {
+        /// The certificate file.
+        path: PathBuf,
+        /// Its `notBefore`, as written in it (UTC).
+        not_before: String,
     },
     /// The key is not the leaf certificate's.
     #[error(
@@ -290,7 +299,8 @@ fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(chain)
 }
 
-/// Refuses a leaf certificate whose `notAfter` is before `now`.
+/// Refuses a leaf certificate whose `notAfter` is before `now`, or whose
+/// `notBefore` is more than a minute after it.
 fn check_not_expired(
     path: &Path,
     leaf: &CertificateDer<'_>,
@@ -306,6 +316,15 @@ fn check_not_expired(
         return Err(TlsError::Expired {
             path: path.to_owned(),
             not_after: not_after.to_string(),
+        });
+    }
+    // A minute of clock skew is tolerated: a certificate issued just now
+    // by a CA whose clock runs ahead of ours is not refused.
+    let not_before = cert.tbs_certificate.validity.not_before;
+    if SystemTime::UNIX_EPOCH + not_before.to_unix_duration() > now + Duration::from_secs(60) {
+        return Err(TlsError::NotYetValid {
+            path: path.to_owned(),
+            not_before: not_before.to_string(),
         });
     }
     Ok(())
@@ -336,7 +355,6 @@ fn check_key_permissions(path: &Path) -> Result<(), TlsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     /// A self-signed certificate for `localhost` and its key, as PEM.
     fn pair() -> (String, String) {
@@ -423,6 +441,23 @@ mod tests {
         // the same pair as of a moment in its validity loads
         let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
         assert!(load(&files, then).is_ok());
+    }
+
+    #[test]
+    fn a_certificate_not_yet_valid_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2040, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2041, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        let files = files(dir.path(), &(cert.pem(), key.serialize_pem()), 0o600);
+        let e = Tls::new(files.clone(), HSTS).unwrap_err();
+        assert!(matches!(e, TlsError::NotYetValid { .. }), "{e}");
+        assert!(
+            e.to_string().contains(&*files.cert.to_string_lossy()),
+            "{e}"
+        );
     }
 
     #[test]
