@@ -544,6 +544,8 @@ async fn a_redirect_uri_not_on_the_list_is_refused_without_redirecting() {
         "https%3A%2F%2Fevil.example%2F",
         "https%3A%2F%2Fapp.test%2Fsigned-in%2F..%2F..%2Fevil",
         "https%3A%2F%2Fapp.test%2Fsigned-in.evil.example",
+        // Two of them (the second one allowed): ambiguous, refused as JSON.
+        "https%3A%2F%2Fevil.example%2F&redirect_uri=https%3A%2F%2Fapp.test%2Fsigned-in",
     ] {
         let res = app
             .send(get(

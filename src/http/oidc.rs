@@ -17,6 +17,7 @@
 //!   `{"id_token", "nonce"?}`, `DELETE <prefix>/identities/<id>/` — the
 //!   signed-in user's linked identities.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -29,7 +30,7 @@ use super::cookies::SetCookies;
 use super::response::JsonAnswer;
 use super::token_obtain::PairAnswer;
 use super::DrfFields;
-use crate::error::{ApiError, AuthError};
+use crate::error::{ApiError, AuthError, SocialError};
 use crate::service::{AuthService, BrowserFinish, ClientInfo, TokenPair};
 use crate::settings::Settings;
 use crate::store::Identity;
@@ -204,8 +205,13 @@ pub async fn start(
     State(service): State<AuthService>,
     Path(provider): Path<String>,
     uri: http::Uri,
-    Query(query): Query<StartQuery>,
+    query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Result<Response, AuthError> {
+    // A query that does not parse (a repeated `redirect_uri`) names no
+    // allowed page: the JSON refusal, never axum's plain-text one.
+    let Ok(Query(query)) = query else {
+        return Err(SocialError::RedirectNotAllowed.into());
+    };
     let started = service
         .start_browser_sign_in(
             &provider,
@@ -239,8 +245,13 @@ pub async fn callback(
     uri: http::Uri,
     headers: HeaderMap,
     client: ClientInfo,
-    Query(query): Query<CallbackQuery>,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Result<Response, AuthError> {
+    // A query that does not parse (a repeated `state`) cannot name a flow:
+    // refused as a wrong state, and the browser's flow is left as it was.
+    let Ok(Query(query)) = query else {
+        return Err(SocialError::InvalidState.into());
+    };
     let settings = service.settings();
     let finished = service
         .finish_browser_sign_in(
