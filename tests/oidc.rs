@@ -768,6 +768,19 @@ async fn a_signed_in_user_links_lists_and_unlinks_but_never_the_last_way_in() {
     let res = app.send(link).await;
     res.expect_status(201);
     let identity_id = res.json()["id"].as_i64().unwrap();
+    // Linking the same identity again changes nothing and answers the link.
+    let again = Request::builder()
+        .method("POST")
+        .uri("/api/oidc/test/link/")
+        .header(header::AUTHORIZATION, &bearer)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"id_token": native_id_token(p, "alice-social", "n").await}).to_string(),
+        ))
+        .unwrap();
+    let res = app.send(again).await;
+    res.expect_status(201);
+    assert_eq!(res.json()["id"].as_i64(), Some(identity_id));
     let list = Request::builder()
         .uri("/api/oidc/identities/")
         .header(header::AUTHORIZATION, &bearer)

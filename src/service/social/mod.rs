@@ -564,7 +564,8 @@ impl AuthService {
 
     /// A signed-in user links another provider identity by an ID token from
     /// it (validated as for [`AuthService::sign_in_with_id_token`]).
-    /// [`SocialError::IdentityTaken`] when it is linked to anyone already.
+    /// [`SocialError::IdentityTaken`] when it is linked to another user
+    /// already; linked to this user, the existing link is returned.
     pub async fn link_identity(
         &self,
         user_id: i64,
@@ -586,7 +587,14 @@ impl AuthService {
             .link_identity(user_id, &identity, now)
             .await
         {
-            Err(StoreError::Conflict) => Err(SocialError::IdentityTaken.into()),
+            Err(StoreError::Conflict) => {
+                // Linked already: to the caller, linking again changes
+                // nothing and answers it; to anyone else, refused.
+                let mine = self.inner.database.identities_of(user_id).await?;
+                mine.into_iter()
+                    .find(|i| i.issuer == identity.issuer && i.subject == identity.subject)
+                    .ok_or_else(|| SocialError::IdentityTaken.into())
+            }
             other => Ok(other?),
         }
     }
