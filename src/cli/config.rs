@@ -406,7 +406,10 @@ pub(crate) async fn check(config: &Config) -> CliResult {
         println!("Warning: {warning}");
     }
     let store = config.connect().await?;
-    store.ping().await?;
+    if let Err(e) = store.ping().await {
+        // Named with host, port and cause, as `migrate` names it.
+        return Err(config.unreachable(e).await);
+    }
     store.check_schema().await?;
     println!(
         "Database: schema up to date; {} user(s)",

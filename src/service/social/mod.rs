@@ -463,11 +463,12 @@ impl AuthService {
     /// The pair of a social sign-in, reported as a login.
     async fn social_pair(&self, user: &User, client: &ClientInfo) -> Result<TokenPair, AuthError> {
         let pair = self.issue_pair(user, client).await?;
-        self.emit(
+        self.emit_detail(
             EventKind::LoginSucceeded,
             Some(user.id),
             Some(&user.username),
             client,
+            Some("social login (OpenID Connect)"),
         );
         Ok(pair)
     }
