@@ -51,7 +51,8 @@ pub(crate) enum KeysCommand {
 fn failure(e: DirError) -> Failure {
     match e {
         DirError::Io { .. } => Failure::Runtime(e.to_string()),
-        _ => Failure::Config(e.to_string()),
+        DirError::Invalid(_) => Failure::Config(e.to_string()),
+        _ => Failure::Refused(e.to_string()),
     }
 }
 
@@ -152,7 +153,7 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
             // A listing is no promise that the ring loads: say so when it does not.
             check(alg, &dir).map_err(|e| {
                 let why = match e {
-                    Failure::Config(m) | Failure::Runtime(m) => m,
+                    Failure::Config(m) | Failure::Refused(m) | Failure::Runtime(m) => m,
                 };
                 Failure::Config(format!(
                     "the key directory does not load as a server would read it: {why}"
@@ -244,7 +245,7 @@ fn check_before(alg: Algorithm, dir: &KeyDir) -> CliResult {
     }
     check(alg, dir).map_err(|e| {
         let why = match e {
-            Failure::Config(m) | Failure::Runtime(m) => m,
+            Failure::Config(m) | Failure::Refused(m) | Failure::Runtime(m) => m,
         };
         Failure::Config(format!(
             "the key directory does not load as it is, so nothing was changed: {why} \

@@ -24,6 +24,9 @@ use clap::{Parser, Subcommand};
 pub(crate) enum Failure {
     /// Bad configuration or usage: exit 2.
     Config(String),
+    /// A request the command refuses (a password, a user name, a key step
+    /// too early): exit 2, said as it is, not as a configuration error.
+    Refused(String),
     /// Anything else: exit 1.
     Runtime(String),
 }
@@ -230,6 +233,10 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Config(message)) => {
             eprintln!("simplejwt: configuration error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Refused(message)) => {
+            eprintln!("simplejwt: {message}");
             ExitCode::from(2)
         }
         Err(Failure::Runtime(message)) => {

@@ -35,7 +35,7 @@ fn validate_username(name: &str) -> CliResult {
     if ok {
         Ok(())
     } else {
-        Err(Failure::Config(format!(
+        Err(Failure::Refused(format!(
             "invalid username {name:?}: use 1 to 150 letters, digits and @.+-_"
         )))
     }
@@ -46,7 +46,7 @@ fn validate_username(name: &str) -> CliResult {
 pub(crate) fn validate_password(password: &str) -> CliResult {
     match simplejwt::password::new_password_problem(password) {
         None => Ok(()),
-        Some(problem) => Err(Failure::Config(problem.to_owned())),
+        Some(problem) => Err(Failure::Refused(problem.to_owned())),
     }
 }
 
@@ -61,7 +61,9 @@ fn check_new_password(
     user: &UserAttributes<'_>,
     skip_validation: bool,
 ) -> Result<(), String> {
-    if let Err(Failure::Config(why) | Failure::Runtime(why)) = validate_password(password) {
+    if let Err(Failure::Config(why) | Failure::Refused(why) | Failure::Runtime(why)) =
+        validate_password(password)
+    {
         return Err(why);
     }
     if skip_validation {
@@ -98,7 +100,7 @@ fn read_password(
             .unwrap_or(&raw)
             .to_owned();
         check_new_password(&password, user, skip_validation)
-            .map_err(|why| Failure::Config(format!("the password is refused: {why}")))?;
+            .map_err(|why| Failure::Refused(format!("the password is refused: {why}")))?;
         return Ok(password);
     }
     if !std::io::stdin().is_terminal() {
@@ -122,7 +124,7 @@ fn read_password(
             Err(why) => eprintln!("{why}"),
         }
     }
-    Err(Failure::Config(format!(
+    Err(Failure::Refused(format!(
         "no acceptable password after {PROMPT_ATTEMPTS} attempts"
     )))
 }
