@@ -337,3 +337,44 @@ backend_tests!(
             .expect(401, &token_error("Token is blacklisted"));
     }
 );
+
+/// A logout is one write. A blacklist insert in a transaction other than the
+/// one that ended the session fails (a connection lost between two writes, as
+/// a load test with killed backends hit it): the logout must not depend on
+/// one, or it answers 503 after having logged out, and its retry gets 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_postgres,
+    ignore = "built with SIMPLEJWT_SKIP_POSTGRES=1 (PostgreSQL tests not run)"
+)]
+async fn a_logout_is_one_write_so_it_never_answers_503_after_logging_out() {
+    let db = TestDb::postgres().await;
+    let app = app(db, &[]).await;
+    raw_sql(
+        &app.db,
+        "CREATE TABLE ended_in (txid bigint); \
+         CREATE FUNCTION note_end() RETURNS trigger AS $$ BEGIN \
+           INSERT INTO ended_in VALUES (txid_current()); RETURN NEW; END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER note_end AFTER UPDATE OF revoked_at ON sessions \
+           FOR EACH ROW EXECUTE FUNCTION note_end(); \
+         CREATE FUNCTION late_blacklist() RETURNS trigger AS $$ BEGIN \
+           IF EXISTS (SELECT 1 FROM ended_in) \
+              AND NOT EXISTS (SELECT 1 FROM ended_in WHERE txid = txid_current()) THEN \
+             RAISE EXCEPTION 'injected: a second write after the session ended'; \
+           END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER late_blacklist BEFORE INSERT ON blacklisted_tokens \
+           FOR EACH ROW EXECUTE FUNCTION late_blacklist()",
+    )
+    .await;
+    for scope in ["local", "global"] {
+        raw_sql(&app.db, "DELETE FROM ended_in").await;
+        let (access, refresh) = login_as(&app, "A").await;
+        logout(&app, Some(scope), &refresh)
+            .await
+            .expect(200, &json!({}));
+        app.refresh(&refresh)
+            .await
+            .expect(401, &token_error("Token is blacklisted"));
+        list(&app, &access).await.expect(200, &json!([]));
+    }
+}

@@ -144,8 +144,13 @@ impl AuthService {
             }
             (_, _, None) => return Err(AuthError::NoActiveAccountForToken),
         };
-        if scope != LogoutScope::Others {
-            // Also when no session held it; a token blacklisted meanwhile is fine.
+        // Ending the token's own session blacklisted it in that transaction
+        // (every token of the family): a logout is then one write, so a 503
+        // means nothing changed and the retry is a clean one. Otherwise (no
+        // session held it, or its session had ended meanwhile) it is
+        // blacklisted alone; a token blacklisted meanwhile is fine.
+        let blacklisted_with_session = session.is_some() && ended > 0;
+        if scope != LogoutScope::Others && !blacklisted_with_session {
             let token = OutstandingToken {
                 jti: jti.to_owned(),
                 user_id,

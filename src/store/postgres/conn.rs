@@ -349,7 +349,31 @@ pub(super) fn classify(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// PostgreSQL connection / shutdown / too-many-connections SQLSTATEs.
+/// SQLSTATEs after which nothing of the statement's transaction is left
+/// and the same request may simply be sent again: connection (08),
+/// operator intervention and shutdown (57), too many connections (53300),
+/// and the transaction rollbacks PostgreSQL chooses itself — a
+/// serialization failure (40001), a deadlock (40P01: another session's locks,
+/// e.g. a migration or maintenance holding tables) — and a lock wait that
+/// timed out (55P03). Answered 503 + `Retry-After`, not 500.
 fn transient(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57") || code == "53300"
+    code.starts_with("08")
+        || code.starts_with("57")
+        || matches!(code, "53300" | "40001" | "40P01" | "55P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient;
+
+    #[test]
+    fn rollbacks_the_database_chose_are_retryable_and_errors_in_the_request_are_not() {
+        for code in ["08006", "57P01", "57014", "53300", "40001", "40P01", "55P03"] {
+            assert!(transient(code), "{code}");
+        }
+        // unique violation, syntax error, undefined table, check violation
+        for code in ["23505", "42601", "42P01", "23514"] {
+            assert!(!transient(code), "{code}");
+        }
+    }
 }
