@@ -368,7 +368,9 @@ mod tests {
 
     #[test]
     fn rollbacks_the_database_chose_are_retryable_and_errors_in_the_request_are_not() {
-        for code in ["08006", "57P01", "57014", "53300", "40001", "40P01", "55P03"] {
+        for code in [
+            "08006", "57P01", "57014", "53300", "40001", "40P01", "55P03",
+        ] {
             assert!(transient(code), "{code}");
         }
         // unique violation, syntax error, undefined table, check violation
