@@ -1390,3 +1390,45 @@ backend_tests!(
             .expect(401, &no_active_account_for_token());
     }
 );
+
+#[tokio::test]
+async fn an_answer_that_left_the_body_unread_closes_the_connection() {
+    // hyper closes a connection whose request body was not read to its end,
+    // so the answer must say so, or a client reusing it races the close.
+    let app = default_app().await;
+    let with_body = |method: &str, path: &str, body: &'static str| {
+        http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("content-length", body.len().to_string())
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let close = |r: &Resp| r.header("connection").map(str::to_owned);
+    // Unread: the APPEND_SLASH redirect, a 404, a 405, and a 413 from the length alone.
+    let r = app.send(with_body("POST", "/api/token", "{}")).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (301, Some("close".into())));
+    let r = app.send(with_body("POST", "/api/nope/", "{}")).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (404, Some("close".into())));
+    let r = app.send(with_body("PUT", "/api/token/", "{}")).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (405, Some("close".into())));
+    let mut big = with_body("POST", "/api/token/", "{}");
+    big.headers_mut()
+        .insert("content-length", "100000000".parse().unwrap());
+    let r = app.send(big).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (413, Some("close".into())));
+    // Read: a login keeps the connection; a GET without a body is untouched.
+    let body = json!({"username": "alice", "password": password_of("alice")}).to_string();
+    let login = http::Request::builder()
+        .method("POST")
+        .uri("/api/token/")
+        .header("content-type", "application/json")
+        .header("content-length", body.len().to_string())
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let r = app.send(login).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (200, None));
+    let r = app.send(bare("GET", "/api/nope/")).await;
+    assert_eq!((r.status.as_u16(), close(&r)), (404, None));
+}

@@ -50,6 +50,7 @@ pub mod token_obtain_sliding;
 pub mod token_refresh;
 pub mod token_refresh_sliding;
 pub mod token_verify;
+mod unread_body;
 pub mod web;
 
 use axum::extract::FromRef;
@@ -172,7 +173,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(negotiate::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             response::panic_response,
-        ));
+        ))
+        .layer(middleware::from_fn(unread_body::close_when_unread));
     let router = match metrics {
         Some(metrics) => metrics::layer(router, metrics),
         None => router,
