@@ -287,8 +287,9 @@ async fn two_instances_rotate_keys_through_the_cli_and_sighup() {
 
     // retire: refused while the old key's tokens can be valid …
     let out = run(&url, &env, &["keys", "retire", &old_kid], "");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
     let list = ok(&url, &env, &["keys", "list"]);
     assert!(list.contains(&new_kid) && list.contains("signing"));
     assert!(

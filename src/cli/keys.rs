@@ -34,11 +34,14 @@ pub(crate) enum KeysCommand {
     /// Make KID the signing key; the previous one keeps verifying until retired.
     Promote {
         /// The key to sign with (as `keys list` shows it).
+        // A thumbprint kid is base64url: it may start with '-'.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Remove KID from the ring (refused while tokens it signed can still be valid).
     Retire {
         /// The key to retire.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         /// Retire now even though tokens it signed are still valid (they stop working).
         #[arg(long)]

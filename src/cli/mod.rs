@@ -349,3 +349,25 @@ async fn run(cli: Cli) -> CliResult {
         Command::Keygen { .. } | Command::Settings { .. } => unreachable!("handled above"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Command};
+    use clap::Parser as _;
+
+    #[test]
+    fn a_kid_that_starts_with_a_hyphen_is_a_kid_not_an_option() {
+        // RFC 7638 thumbprints are base64url: one in 64 starts with '-'.
+        for step in ["promote", "retire"] {
+            let cli = Cli::try_parse_from(["simplejwt", "keys", step, "-Zk3x_kid"])
+                .unwrap_or_else(|e| panic!("keys {step} -Zk3x_kid: {e}"));
+            let Command::Keys { step } = cli.command else {
+                panic!("not the keys command");
+            };
+            assert!(format!("{step:?}").contains("\"-Zk3x_kid\""), "{step:?}");
+        }
+        let cli = Cli::try_parse_from(["simplejwt", "keys", "retire", "-Zk3x_kid", "--force"])
+            .expect("--force after a hyphenated kid");
+        assert!(format!("{:?}", cli.command).contains("force: true"));
+    }
+}
