@@ -155,9 +155,7 @@ pub(crate) fn run(config: &Config, command: KeysCommand) -> CliResult {
             }
             // A listing is no promise that the ring loads: say so when it does not.
             check(alg, &dir).map_err(|e| {
-                let why = match e {
-                    Failure::Config(m) | Failure::Refused(m) | Failure::Runtime(m) => m,
-                };
+                let why = e.message();
                 Failure::Config(format!(
                     "the key directory does not load as a server would read it: {why}"
                 ))
@@ -247,9 +245,7 @@ fn check_before(alg: Algorithm, dir: &KeyDir) -> CliResult {
         return Ok(());
     }
     check(alg, dir).map_err(|e| {
-        let why = match e {
-            Failure::Config(m) | Failure::Refused(m) | Failure::Runtime(m) => m,
-        };
+        let why = e.message();
         Failure::Config(format!(
             "the key directory does not load as it is, so nothing was changed: {why} \
              (fix or `simplejwt keys retire` the key it names first)"

@@ -31,6 +31,15 @@ pub(crate) enum Failure {
     Runtime(String),
 }
 
+impl Failure {
+    /// What went wrong, whatever the exit status.
+    pub(crate) fn message(self) -> String {
+        match self {
+            Failure::Config(m) | Failure::Refused(m) | Failure::Runtime(m) => m,
+        }
+    }
+}
+
 impl From<simplejwt::settings::SettingsError> for Failure {
     fn from(e: simplejwt::settings::SettingsError) -> Self {
         Failure::Config(e.to_string())

@@ -61,11 +61,7 @@ fn check_new_password(
     user: &UserAttributes<'_>,
     skip_validation: bool,
 ) -> Result<(), String> {
-    if let Err(Failure::Config(why) | Failure::Refused(why) | Failure::Runtime(why)) =
-        validate_password(password)
-    {
-        return Err(why);
-    }
+    validate_password(password).map_err(Failure::message)?;
     if skip_validation {
         return Ok(());
     }

@@ -423,15 +423,21 @@ mod tests {
         }
     }
 
+    /// A self-signed pair for `localhost` valid from 1 January `from` to
+    /// 1 January `to`, installed in `dir`.
+    fn valid_between(dir: &Path, from: i32, to: i32) -> TlsFiles {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(from, 1, 1);
+        params.not_after = rcgen::date_time_ymd(to, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        files(dir, &(cert.pem(), key.serialize_pem()), 0o600)
+    }
+
     #[test]
     fn an_expired_certificate_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-        let cert = params.self_signed(&key).unwrap();
-        let files = files(dir.path(), &(cert.pem(), key.serialize_pem()), 0o600);
+        let files = valid_between(dir.path(), 2020, 2021);
         let e = Tls::new(files.clone(), HSTS).unwrap_err();
         assert!(matches!(e, TlsError::Expired { .. }), "{e}");
         assert!(
@@ -446,12 +452,7 @@ mod tests {
     #[test]
     fn a_certificate_not_yet_valid_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
-        params.not_before = rcgen::date_time_ymd(2040, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2041, 1, 1);
-        let cert = params.self_signed(&key).unwrap();
-        let files = files(dir.path(), &(cert.pem(), key.serialize_pem()), 0o600);
+        let files = valid_between(dir.path(), 2040, 2041);
         let e = Tls::new(files.clone(), HSTS).unwrap_err();
         assert!(matches!(e, TlsError::NotYetValid { .. }), "{e}");
         assert!(
